@@ -1,0 +1,7 @@
+# Applied globally so that tests, examples and the library agree on the runtime.
+if(TORSION_SANITIZE)
+  add_compile_options(-fsanitize=${TORSION_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${TORSION_SANITIZE})
+  # The coroutine frame pool would hide use-after-free of frames from ASan.
+  add_compile_definitions(TORSION_NO_FRAME_POOL=1)
+endif()

@@ -1,0 +1,211 @@
+#pragma once
+// The proactor: one io_uring per thread. It owns the operation slots, submits SQEs in batches (one
+// io_uring_enter per loop turn), reaps CQEs and resumes the coroutines waiting on them.
+//
+// Invariants it keeps (see the architecture note):
+//  - an operation's slot and everything its SQE points to live until the final CQE;
+//  - user_data = slot index | generation << 32, so a late CQE never reaches a reused slot;
+//  - in-flight operations never exceed half the CQ; the rest wait in a queue, and the other half
+//    is headroom for cancel requests, so the CQ cannot overflow;
+//  - one thread, no locks on the hot path; post_from_any_thread is the only thread-safe entry.
+#include <liburing.h>
+
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <typeindex>
+#include <vector>
+
+#include "torsion/core/result.hpp"
+#include "torsion/core/scheduler.hpp"
+#include "torsion/core/sync_wait.hpp"
+#include "torsion/core/task.hpp"
+#include "torsion/io/detail/op_slot.hpp"
+
+namespace torsion {
+
+struct proactor_config {
+  unsigned sq_entries = 256;
+  unsigned cq_entries = 0;        // 0: four times sq_entries
+  bool try_defer_taskrun = true;  // SINGLE_ISSUER | DEFER_TASKRUN, falling back when refused
+  bool force_async_abandon = false;  // tests: skip IORING_REGISTER_SYNC_CANCEL
+};
+
+// What the kernel accepted, probed once at start-up.
+struct ring_features {
+  unsigned setup_flags = 0;
+  bool single_issuer = false;
+  bool defer_taskrun = false;
+  bool coop_taskrun = false;
+  bool ext_arg = false;
+  bool fast_poll = false;
+  bool multishot_accept = false;
+  bool recv_multishot = false;
+  bool sync_cancel = false;
+  bool send_zc = false;
+  unsigned sq_entries = 0;
+  unsigned cq_entries = 0;
+};
+
+namespace detail {
+class io_awaiter_base;
+}
+
+class proactor final : public scheduler {
+ public:
+  // A long-lived helper attached to one proactor (timers, resolver); created on first use.
+  class service {
+   public:
+    virtual ~service() = default;
+  };
+
+  static result<std::unique_ptr<proactor>> create(const proactor_config& cfg = {});
+  // Throws std::system_error carrying the same error code as create().
+  explicit proactor(const proactor_config& cfg = {});
+  proactor(const proactor&) = delete;
+  proactor& operator=(const proactor&) = delete;
+  ~proactor() override;
+
+  // This thread's proactor (the one most recently made current on it), or null.
+  static proactor* current() noexcept;
+
+  // Make this proactor current for the duration of the call and drive `t` to completion.
+  template <class T>
+  T run(task<T> t) {
+    current_scope scope(*this);
+    return sync_wait(std::move(t));
+  }
+
+  void run_once() override;
+  void post(std::coroutine_handle<> h) override;
+  // Thread-safe: run `fn` on this proactor's thread on a later loop turn.
+  void post_from_any_thread(std::function<void()> fn);
+
+  const ring_features& features() const noexcept { return features_; }
+  std::size_t in_flight() const noexcept { return user_in_flight_; }
+  std::size_t waiting_for_capacity() const noexcept { return waiting_count_; }
+  std::size_t capacity() const noexcept { return op_capacity_; }
+  std::uint64_t stale_cqes() const noexcept { return stale_cqes_; }
+  std::uint64_t submit_calls() const noexcept { return submit_calls_; }
+  bool on_owner_thread() const noexcept;
+
+  template <class S>
+  S& use_service() {
+    for (auto& [type, ptr] : services_)
+      if (type == std::type_index(typeid(S))) return static_cast<S&>(*ptr);
+    auto p = std::make_unique<S>(*this);
+    S& ref = *p;
+    services_.emplace_back(std::type_index(typeid(S)), std::move(p));
+    return ref;
+  }
+
+  // Work the proactor must wait for although it is not an io_uring operation (a resolver thread,
+  // say). While any is outstanding, a suspended sync_wait keeps waiting instead of reporting a
+  // deadlock.
+  void add_external_work() noexcept { ++external_pending_; }
+  void remove_external_work() noexcept { --external_pending_; }
+
+  // ---- Interface for awaitables and services (not for applications) ----
+  // Start a callback-driven operation (multishot accept/recv, internal reads). Returns its
+  // user_data, or nothing when the ring is at capacity.
+  template <class Prep>
+  std::uint64_t start_callback_op(Prep&& prep, detail::op_slot::cqe_fn fn, void* ctx, bool multishot,
+                                  unsigned weight = 1, bool internal = false) {
+    const std::uint32_t idx = acquire_slot(weight, internal);
+    if (idx == detail::npos32) return 0;
+    detail::op_slot& s = slot(idx);
+    s.on_cqe = fn;
+    s.ctx = ctx;
+    s.multishot = multishot;
+    s.pending_cqes = 1;
+    io_uring_sqe* sqe = get_sqe();
+    prep(sqe, s);
+    io_uring_sqe_set_data64(sqe, detail::make_user_data(idx, s.generation));
+    return detail::make_user_data(idx, s.generation);
+  }
+  // Ask the kernel to cancel the operation (no-op if it already finished).
+  void cancel_op(std::uint64_t user_data);
+  // Its owner is gone: never call back; the slot is freed at the final CQE.
+  void detach_op(std::uint64_t user_data) noexcept;
+  // Its owner is gone and the kernel may be writing into the owner's memory: return only once the
+  // kernel can no longer touch it.
+  void abandon_op(std::uint64_t user_data);
+
+  std::uint32_t acquire_slot(unsigned weight, bool internal = false);
+  detail::op_slot& slot(std::uint32_t idx) noexcept { return slots_[idx >> chunk_shift][idx & chunk_mask]; }
+  io_uring_sqe* get_sqe();
+  void enqueue_waiting(detail::io_awaiter_base* a) noexcept;
+  void remove_waiting(detail::io_awaiter_base* a) noexcept;
+  // Resume now, or on the next loop turn while the proactor is reaping inside a destructor.
+  void resume(std::coroutine_handle<> h);
+  void flush_submissions();
+
+ private:
+  struct current_scope {
+    explicit current_scope(proactor& p) : prev(exchange_current(&p)), prev_px(set_current_proactor(&p)) {}
+    ~current_scope() {
+      exchange_current(prev);
+      set_current_proactor(prev_px);
+    }
+    scheduler* prev;
+    proactor* prev_px;
+  };
+  static proactor* set_current_proactor(proactor* p) noexcept;
+
+  struct private_tag {};
+
+ public:
+  proactor(private_tag, io_uring ring, ring_features f, const proactor_config& cfg);
+
+ private:
+  static constexpr unsigned chunk_shift = 8;
+  static constexpr unsigned chunk_mask = (1u << chunk_shift) - 1;
+  using slot_chunk = std::unique_ptr<detail::op_slot[]>;
+
+  void init_after_setup();
+  void release_slot(std::uint32_t idx) noexcept;
+  void reap(bool deferred);
+  void dispatch(std::uint64_t ud, int res, std::uint32_t flags);
+  void submit_waiting();
+  void run_ready();
+  void arm_wakeup();
+  void drain_remote();
+  void retry_cancels();
+  void shutdown_ring() noexcept;
+
+  io_uring ring_{};
+  ring_features features_{};
+  proactor_config cfg_{};
+  std::vector<slot_chunk> slots_;
+  std::uint32_t free_head_ = detail::npos32;
+  std::uint32_t slot_count_ = 0;
+  std::size_t op_capacity_ = 0;
+  std::size_t units_in_flight_ = 0;
+  std::size_t user_in_flight_ = 0;
+  std::size_t external_pending_ = 0;
+  std::uint64_t stale_cqes_ = 0;
+  std::uint64_t submit_calls_ = 0;
+  detail::io_awaiter_base* waiting_head_ = nullptr;
+  detail::io_awaiter_base* waiting_tail_ = nullptr;
+  std::size_t waiting_count_ = 0;
+  std::vector<std::uint64_t> pending_cancels_;
+  std::vector<std::coroutine_handle<>> ready_, running_;
+  int deferring_ = 0;
+  bool initialized_ = false;
+
+  // Cross-thread posting: a mutex-protected queue plus an eventfd read kept armed on the ring.
+  int wake_fd_ = -1;
+  std::uint64_t wake_buf_ = 0;
+  std::mutex remote_mutex_;
+  std::vector<std::function<void()>> remote_;
+  std::vector<std::function<void()>> remote_running_;
+  std::uint64_t owner_thread_ = 0;
+
+  std::vector<std::pair<std::type_index, std::unique_ptr<service>>> services_;
+};
+
+}  // namespace torsion

@@ -1,0 +1,20 @@
+#pragma once
+#include <liburing.h>
+
+#include "torsion/core/result.hpp"
+#include "torsion/io/proactor.hpp"
+
+namespace torsion::detail {
+
+struct ring_and_features {
+  io_uring ring;
+  ring_features features;
+};
+
+// Create a ring with the fastest flags the kernel accepts, and probe what it supports.
+result<ring_and_features> setup_ring(const proactor_config& cfg);
+
+// Map an io_uring_setup errno to the error that names its cause and fix.
+std::error_code setup_error(int err) noexcept;
+
+}  // namespace torsion::detail
