@@ -87,7 +87,7 @@ result<int> io_awaiter_base::raw_result() const noexcept {
   if (res_ >= 0) return res_;
   if (res_ == -ECANCELED || res_ == -EINTR) {
     if (timed_out_) return failure(errc::timed_out);
-    if (cancelled_) return failure(errc::operation_canceled);
+    if (cancelled_ || res_ == -ECANCELED) return failure(errc::operation_canceled);
   }
   if (res_ == -ETIME && timed_out_) return failure(errc::timed_out);
   return failure(errno_code(-res_));

@@ -246,6 +246,23 @@ void proactor::abandon_op(std::uint64_t ud) {
   --deferring_;
 }
 
+void proactor::cancel_fd(int fd) noexcept {
+  flush_submissions();
+  if (features_.sync_cancel) {
+    io_uring_sync_cancel_reg reg{};
+    reg.fd = fd;
+    reg.flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+    reg.timeout.tv_sec = -1;
+    reg.timeout.tv_nsec = -1;
+    io_uring_register_sync_cancel(&ring_, &reg);
+    return;
+  }
+  io_uring_sqe* sqe = get_sqe();
+  io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+  io_uring_sqe_set_data64(sqe, detail::ignore_user_data);
+  flush_submissions();
+}
+
 void proactor::enqueue_waiting(detail::io_awaiter_base* a) noexcept {
   a->next_waiting = nullptr;
   a->prev_waiting = waiting_tail_;

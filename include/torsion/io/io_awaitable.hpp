@@ -93,6 +93,8 @@ class io_awaitable final : public io_awaiter_base {
     return start(h, stop_token_of(h));
   }
   auto await_resume() { return op_.finish(raw_result()); }
+  // For awaitables that wrap this one and already know the stop token.
+  bool suspend_with(std::coroutine_handle<> h, const std::stop_token* stop) { return start(h, stop); }
 
   io_awaitable&& with_timeout(std::chrono::nanoseconds d) && noexcept {
     set_timeout(d);

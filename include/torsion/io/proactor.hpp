@@ -134,6 +134,9 @@ class proactor final : public scheduler {
   // Its owner is gone and the kernel may be writing into the owner's memory: return only once the
   // kernel can no longer touch it.
   void abandon_op(std::uint64_t user_data);
+  // Cancel every operation on `fd` (before closing it: a pending recv on a closed socket would
+  // otherwise never complete). Their owners see operation_canceled.
+  void cancel_fd(int fd) noexcept;
 
   std::uint32_t acquire_slot(unsigned weight, bool internal = false);
   detail::op_slot& slot(std::uint32_t idx) noexcept { return slots_[idx >> chunk_shift][idx & chunk_mask]; }

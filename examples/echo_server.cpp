@@ -1,0 +1,74 @@
+// The coroutine-style echo server.
+//   echo_server [--host 127.0.0.1] [--port 0] [--style coro]
+// Prints one line "listening on HOST:PORT" once ready; SIGINT/SIGTERM stop it (exit 0).
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <torsion/torsion.hpp>
+
+#include "common/cli.hpp"
+
+using namespace torsion;
+using namespace std::chrono_literals;
+
+task<void> echo(tcp_stream s) {
+  std::array<std::byte, 16384> buf;
+  for (;;) {
+    auto n = co_await s.read_some(buf);
+    if (!n || n.value() == 0) co_return;  // error or end of stream: drop the connection
+    if (!co_await s.write_all(std::span(buf.data(), n.value()))) co_return;
+  }
+}
+
+task<void> accept_loop(tcp_listener& listener, task_group& connections) {
+  for (;;) {
+    auto s = co_await listener.accept();
+    if (s) {
+      connections.spawn(echo(std::move(s).value()));
+      continue;
+    }
+    if (s.error() == errc::operation_canceled) co_return;
+    // EMFILE and friends: say so, give descriptors a moment to free up, keep serving.
+    std::fprintf(stderr, "accept: %s\n", s.error().message().c_str());
+    if (!co_await sleep_for(100ms)) co_return;
+  }
+}
+
+task<int> serve(std::string host, std::uint16_t port) {
+  signal_set stop_signals{SIGINT, SIGTERM};
+  auto addrs = co_await resolve(host);
+  if (!addrs) {
+    std::fprintf(stderr, "echo_server: %s: %s\n", host.c_str(), addrs.error().message().c_str());
+    co_return 1;
+  }
+  auto listener = tcp_listener::listen(endpoint(addrs.value().front(), port));
+  if (!listener) {
+    std::fprintf(stderr, "echo_server: cannot listen on %s:%u: %s\n", host.c_str(), port,
+                 listener.error().message().c_str());
+    co_return 1;
+  }
+  std::printf("listening on %s\n", listener.value().local_endpoint().value().to_string().c_str());
+  std::fflush(stdout);
+
+  task_group connections;
+  co_await when_any(accept_loop(listener.value(), connections), stop_signals.wait());
+  listener.value().close();
+  connections.request_stop();
+  co_await connections.join();
+  co_return 0;
+}
+
+int main(int argc, char** argv) {
+  example::cli args(argc, argv, {"host", "port", "style"});
+  const std::string style = args.str("style", "coro");
+  if (style != "coro") {
+    std::fprintf(stderr, "echo_server: --style %s is not available (use coro)\n", style.c_str());
+    return 2;
+  }
+  auto px = proactor::create();
+  if (!px) {
+    std::fprintf(stderr, "echo_server: %s\n", px.error().message().c_str());
+    return 1;
+  }
+  return px.value()->run(serve(args.str("host", "127.0.0.1"), args.num<std::uint16_t>("port", 0, 0, 65535)));
+}
