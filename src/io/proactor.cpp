@@ -328,19 +328,22 @@ void proactor::drain_remote() {
   remote_running_.clear();
 }
 
-void proactor::run_ready() {
+bool proactor::run_ready() {
+  if (ready_.empty()) return false;
   // Swap so that coroutines posted while we run wait for the next turn (fairness, bounded work).
   running_.swap(ready_);
   for (std::size_t i = 0; i < running_.size(); ++i) running_[i].resume();
   running_.clear();
+  return true;
 }
 
 void proactor::run_once() {
   current_scope scope(*this);
-  run_ready();
+  // A turn that already made progress must not block: the caller's task may be done.
+  const bool progressed = run_ready();
   retry_cancels();
   submit_waiting();
-  if (!ready_.empty()) {
+  if (progressed || !ready_.empty()) {
     io_uring_submit_and_get_events(&ring_);
   } else {
     if (user_in_flight_ == 0 && waiting_count_ == 0 && external_pending_ == 0 && pending_cancels_.empty()) {

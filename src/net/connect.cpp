@@ -20,7 +20,7 @@ std::error_code map_connect_error(const std::error_code& ec) {
 }
 
 task<result<tcp_stream>> connect_once(const endpoint& ep, const connect_options& opts,
-                                      std::optional<clock::duration> budget) {
+                                      std::optional<clock_source::duration> budget) {
   proactor& px = *proactor::current();
   TORSION_CO_TRY(auto fd, net::open_tcp_socket(ep.family()));
   tcp_stream s(fd, px);  // owns fd from here: every early return closes it
@@ -51,7 +51,7 @@ task<result<tcp_stream>> connect(const endpoint& ep, connect_options opts) {
 }
 
 task<result<tcp_stream>> connect(std::string host, std::uint16_t port, connect_options opts) {
-  clock& c = real_clock::current();
+  clock_source& c = real_clock::current();
   const auto start = c.now();
   result<std::vector<ip_address>> addrs = failure(errc::dns_lookup_failed);
   if (opts.timeout) {
@@ -62,10 +62,10 @@ task<result<tcp_stream>> connect(std::string host, std::uint16_t port, connect_o
   if (!addrs) co_return addrs.error();
   std::error_code last = make_error_code(errc::dns_lookup_failed);
   for (const ip_address& a : addrs.value()) {
-    std::optional<clock::duration> budget;
+    std::optional<clock_source::duration> budget;
     if (opts.timeout) {
       budget = *opts.timeout - (c.now() - start);
-      if (*budget <= clock::duration::zero()) co_return failure(errc::timed_out);
+      if (*budget <= clock_source::duration::zero()) co_return failure(errc::timed_out);
     }
     auto r = co_await connect_once(endpoint(a, port), opts, budget);
     if (r) co_return r;

@@ -15,7 +15,7 @@ real_clock& real_clock::current() {
   return px->use_service<real_clock>();
 }
 
-clock::time_point real_clock::now() const noexcept {
+clock_source::time_point real_clock::now() const noexcept {
   return std::chrono::time_point_cast<duration>(std::chrono::steady_clock::now());
 }
 

@@ -120,7 +120,7 @@ TEST_CASE("a recv that completes before its cancel delivers its bytes", "[io]") 
   CHECK(std::memcmp(buf.data(), "hello", 5) == 0);
 }
 
-TEST_CASE("far more operations than the CQ holds all complete, without exceeding capacity", "[io]") {
+TEST_CASE("far more operations than the CQ holds all complete - without exceeding capacity", "[io]") {
   proactor px(proactor_config{.sq_entries = 8, .cq_entries = 16});
   REQUIRE(px.capacity() == 8);
   constexpr int pairs = 64;

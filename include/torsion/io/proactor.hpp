@@ -174,7 +174,7 @@ class proactor final : public scheduler {
   void reap(bool deferred);
   void dispatch(std::uint64_t ud, int res, std::uint32_t flags);
   void submit_waiting();
-  void run_ready();
+  bool run_ready();
   void arm_wakeup();
   void drain_remote();
   void retry_cancels();

@@ -16,7 +16,7 @@ namespace torsion {
 
 struct connect_options {
   std::optional<std::chrono::nanoseconds> timeout = std::chrono::seconds(30);  // Twisted's default
-  std::optional<endpoint> bind_address;
+  std::optional<endpoint> bind_address{};
 };
 
 task<result<tcp_stream>> connect(const endpoint& ep, connect_options opts = {});

@@ -6,12 +6,12 @@
 
 namespace torsion {
 
-class clock {
+class clock_source {
  public:
   using duration = clock_duration;
   using time_point = clock_time_point;
 
-  virtual ~clock() = default;
+  virtual ~clock_source() = default;
   virtual time_point now() const noexcept = 0;
   // Fire `e.fire(e)` at `e.deadline`. The entry must stay alive until it fires or is cancelled.
   virtual void schedule(timer_entry& e) = 0;

@@ -9,7 +9,7 @@
 
 namespace torsion {
 
-class real_clock final : public clock, public proactor::service {
+class real_clock final : public clock_source, public proactor::service {
  public:
   explicit real_clock(proactor& px) : px_(px) {}
   ~real_clock() override;

@@ -15,7 +15,7 @@ namespace torsion {
 
 class sleep_awaiter {
  public:
-  sleep_awaiter(clock& c, clock::time_point deadline) noexcept : clock_(c) {
+  sleep_awaiter(clock_source& c, clock_source::time_point deadline) noexcept : clock_(c) {
     entry_.deadline = deadline;
     entry_.self = this;
     entry_.fire = &sleep_awaiter::on_fire;
@@ -65,16 +65,16 @@ class sleep_awaiter {
     else self->waiter_.resume();
   }
 
-  clock& clock_;
+  clock_source& clock_;
   entry entry_;
   std::coroutine_handle<> waiter_{};
   std::optional<std::stop_callback<on_stop>> stop_cb_;
   bool cancelled_ = false;
 };
 
-inline sleep_awaiter sleep_until(clock& c, clock::time_point t) noexcept { return {c, t}; }
-inline sleep_awaiter sleep_for(clock& c, clock::duration d) noexcept { return {c, c.now() + d}; }
-inline sleep_awaiter sleep_until(clock::time_point t) { return sleep_until(real_clock::current(), t); }
-inline sleep_awaiter sleep_for(clock::duration d) { return sleep_for(real_clock::current(), d); }
+inline sleep_awaiter sleep_until(clock_source& c, clock_source::time_point t) noexcept { return {c, t}; }
+inline sleep_awaiter sleep_for(clock_source& c, clock_source::duration d) noexcept { return {c, c.now() + d}; }
+inline sleep_awaiter sleep_until(clock_source::time_point t) { return sleep_until(real_clock::current(), t); }
+inline sleep_awaiter sleep_for(clock_source::duration d) { return sleep_for(real_clock::current(), d); }
 
 }  // namespace torsion

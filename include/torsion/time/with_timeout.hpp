@@ -12,7 +12,7 @@
 namespace torsion {
 
 template <class Op>
-detail::io_awaitable<Op> with_timeout(detail::io_awaitable<Op>&& op, clock::duration d) {
+detail::io_awaitable<Op> with_timeout(detail::io_awaitable<Op>&& op, clock_source::duration d) {
   op.set_timeout(d);
   return std::move(op);
 }
@@ -26,11 +26,11 @@ struct is_result<result<T>> : std::true_type {};
 template <class T>
 using timeout_result_t = std::conditional_t<is_result<T>::value, T, result<T>>;
 
-inline task<result<void>> sleep_task(clock& c, clock::duration d) { co_return co_await sleep_for(c, d); }
+inline task<result<void>> sleep_task(clock_source& c, clock_source::duration d) { co_return co_await sleep_for(c, d); }
 }  // namespace detail
 
 template <class T>
-task<detail::timeout_result_t<T>> with_timeout(task<T> t, clock::duration d, clock& c) {
+task<detail::timeout_result_t<T>> with_timeout(task<T> t, clock_source::duration d, clock_source& c) {
   auto r = co_await when_any(std::move(t), detail::sleep_task(c, d));
   if (r.index() == 1) {
     // The timer won, unless it only finished because the caller itself was cancelled.
@@ -45,7 +45,7 @@ task<detail::timeout_result_t<T>> with_timeout(task<T> t, clock::duration d, clo
 }
 
 template <class T>
-task<detail::timeout_result_t<T>> with_timeout(task<T> t, clock::duration d) {
+task<detail::timeout_result_t<T>> with_timeout(task<T> t, clock_source::duration d) {
   return with_timeout(std::move(t), d, real_clock::current());
 }
 
