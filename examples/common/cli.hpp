@@ -24,6 +24,8 @@ class cli {
     prog_ = argv[0];
   }
 
+  bool has(const std::string& name) const { return values_.count(name) != 0; }
+
   std::string str(const std::string& name, std::string fallback) const {
     auto it = values_.find(name);
     return it == values_.end() ? fallback : it->second;

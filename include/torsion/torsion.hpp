@@ -1,5 +1,10 @@
 #pragma once
 // Everything in one include, for programs that do not care about build times.
+#include "torsion/connect/backoff_policy.hpp"
+#include "torsion/connect/connector.hpp"
+#include "torsion/connect/random_source.hpp"
+#include "torsion/connect/reconnecting_client.hpp"
+#include "torsion/connect/retry_engine.hpp"
 #include "torsion/core/error.hpp"
 #include "torsion/core/result.hpp"
 #include "torsion/core/sync_wait.hpp"
@@ -7,6 +12,7 @@
 #include "torsion/core/task_group.hpp"
 #include "torsion/core/when_all.hpp"
 #include "torsion/core/when_any.hpp"
+#include "torsion/core/yield.hpp"
 #include "torsion/io/ops.hpp"
 #include "torsion/io/proactor.hpp"
 #include "torsion/io/signal_set.hpp"

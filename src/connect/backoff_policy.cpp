@@ -30,8 +30,12 @@ std::optional<double> twisted_backoff::step(random_source& rng) {
   count_retry(retries_count);
   if (max_retries && retries_count > *max_retries) return std::nullopt;
   delay = std::min(delay * factor, max_delay);
-  if (jitter != 0) delay = rng.normal(delay, delay * jitter);
-  if (delay < 0) delay = 0;
+  if (jitter == 0) return delay;
+  const double jittered = rng.normal(delay, delay * jitter);
+  // Torsion's §7.2 item 4: a negative draw waits 0 s. It is not stored, or the next delays would all be
+  // 0 * factor == 0, a reconnect storm; the pre-jitter value compounds instead.
+  if (jittered < 0) return 0.0;
+  delay = jittered;
   return delay;
 }
 

@@ -35,10 +35,10 @@ clock_source::duration delay_from_seconds(double seconds) noexcept;
 //   retries += 1; give up if max_retries is set and retries > max_retries (delay unchanged);
 //   delay = min(delay * factor, max_delay);                      clamped BEFORE the jitter, so it can exceed max_delay
 //   if jitter != 0: delay = normal(mu = delay, sigma = delay * jitter);    the jittered value compounds
-//   if delay < 0: delay = 0.                                                 Torsion's §7.2 item 4 (Twisted #8714)
+//   a negative draw waits 0 s and is not stored (delay keeps the pre-jitter value): §7.2 item 4, Twisted #8714
 // So the first delay is initial_delay * factor, not initial_delay. Nothing resets automatically: connected() is a
-// no-op and the caller calls reset() (Twisted's resetDelay()) when it wants to. A negative delay stored as 0 stays 0
-// until reset(), since 0 * factor == 0.
+// no-op and the caller calls reset() (Twisted's resetDelay()) when it wants to. Storing a clamped 0 would make every
+// later delay 0 * factor == 0, hence the pre-jitter value is kept in that case.
 class twisted_backoff final : public backoff_policy {
  public:
   double initial_delay = 1.0;
