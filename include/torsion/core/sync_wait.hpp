@@ -21,8 +21,14 @@ T sync_wait(task<T> t, const std::stop_token* stop = nullptr) {
   }, &done, stop);
   while (!done) {
     scheduler* sch = scheduler::current();
-    if (!sch) throw std::logic_error("torsion::sync_wait: the task suspended but this thread has no proactor");
-    sch->run_once();
+    try {
+      if (!sch) throw std::logic_error("torsion::sync_wait: the task suspended but this thread has no proactor");
+      sch->run_once();
+    } catch (...) {
+      // The task is suspended and still points at `done` and `box`: destroy it before they go.
+      if (!done) s.h.destroy();
+      throw;
+    }
   }
   return box.take();
 }

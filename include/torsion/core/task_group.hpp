@@ -47,9 +47,12 @@ class task_group {
     bool await_ready() const noexcept { return g.running_ == 0; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      g.joiner_ = h;
+      // Link first: an already-stopped parent cancels the children right here, and a child that
+      // finishes inline must not see a joiner yet (it would resume us inside this call).
       if (auto* tok = detail::stop_token_of(h); tok && tok->stop_possible()) on_parent_stop.emplace(*tok, forward_stop{&g});
-      return g.running_ != 0;
+      if (g.running_ == 0) return false;
+      g.joiner_ = h;
+      return true;
     }
     void await_resume() {
       on_parent_stop.reset();

@@ -26,6 +26,7 @@ struct join_state {
   std::stop_token token = source.get_token();
   std::size_t running = 0;
   std::coroutine_handle<> waiter{};
+  std::exception_ptr first_error;  // the first in time, not in argument order
 
   struct forward_stop {
     join_state* s;
@@ -71,13 +72,15 @@ non_void_t<T> take_box(outcome_box<T>& b) {
   }
 }
 
-// Children ask siblings to stop when they fail: wrap each in a task that does so.
+// Children ask siblings to stop when they fail: wrap each in a task that does so. The first failure
+// in time is kept: a sibling that then throws because it was cancelled must not hide the cause.
 template <class T>
-task<T> stop_siblings_on_error(task<T> t, std::stop_source* src) {
+task<T> stop_siblings_on_error(task<T> t, join_state* s) {
   try {
     co_return co_await std::move(t);
   } catch (...) {
-    src->request_stop();
+    if (!s->first_error) s->first_error = std::current_exception();
+    s->source.request_stop();
     throw;
   }
 }
@@ -90,12 +93,10 @@ task<std::tuple<detail::non_void_t<T>...>> when_all(task<T>... tasks) {
   state.link(co_await current_stop_token_ptr_awaiter{});
   std::tuple<detail::outcome_box<T>...> boxes;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (state.start(detail::stop_siblings_on_error(std::move(tasks), &state.source), &std::get<I>(boxes)), ...);
+    (state.start(detail::stop_siblings_on_error(std::move(tasks), &state), &std::get<I>(boxes)), ...);
   }(std::index_sequence_for<T...>{});
   co_await state.wait();
-  std::exception_ptr first;
-  std::apply([&](auto&... b) { ((first = first ? first : b.exception()), ...); }, boxes);
-  if (first) std::rethrow_exception(first);
+  if (state.first_error) std::rethrow_exception(state.first_error);
   co_return std::apply([](auto&... b) { return std::tuple<detail::non_void_t<T>...>{detail::take_box(b)...}; }, boxes);
 }
 
@@ -105,11 +106,10 @@ task<std::conditional_t<std::is_void_v<T>, void, std::vector<T>>> when_all(std::
   state.link(co_await current_stop_token_ptr_awaiter{});
   std::vector<detail::outcome_box<T>> boxes(tasks.size());
   for (std::size_t i = 0; i < tasks.size(); ++i) {
-    state.start(detail::stop_siblings_on_error(std::move(tasks[i]), &state.source), &boxes[i]);
+    state.start(detail::stop_siblings_on_error(std::move(tasks[i]), &state), &boxes[i]);
   }
   co_await state.wait();
-  for (auto& b : boxes)
-    if (b.has_exception()) std::rethrow_exception(b.exception());
+  if (state.first_error) std::rethrow_exception(state.first_error);
   if constexpr (std::is_void_v<T>) {
     co_return;
   } else {

@@ -4,6 +4,7 @@
 // whose index is the winner (void becomes std::monostate). A winner's exception is rethrown; the
 // losers' outcomes (usually operation_canceled) are discarded.
 #include <cstddef>
+#include <stdexcept>
 #include <variant>
 #include <vector>
 
@@ -56,6 +57,7 @@ task<std::variant<detail::non_void_t<T>...>> when_any(task<T>... tasks) {
 template <class T>
   requires(!std::is_void_v<T>)
 task<std::pair<std::size_t, T>> when_any(std::vector<task<T>> tasks) {
+  if (tasks.empty()) throw std::invalid_argument("torsion::when_any: no tasks to wait for");
   detail::join_state state;
   state.link(co_await current_stop_token_ptr_awaiter{});
   detail::race r{.winner = static_cast<std::size_t>(-1), .src = &state.source};
