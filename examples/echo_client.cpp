@@ -28,7 +28,9 @@ task<void> ping_pong(std::string host, std::uint16_t port, std::size_t size, ste
   std::vector<std::byte> out(size), in(size);
   for (std::uint64_t i = 0; steady::now() < until; ++i) {
     for (std::size_t k = 0; k < size; ++k) out[k] = std::byte(static_cast<unsigned char>(i * 31 + k));
-    if (!co_await s.value().write_all(out) || !co_await s.value().read_exactly(in)) {
+    auto written = co_await s.value().write_all(out);
+    auto read = written ? co_await s.value().read_exactly(in) : result<void>(written.error());
+    if (!read) {
       ++t.errors;
       co_return;
     }

@@ -16,7 +16,8 @@ task<void> echo(tcp_stream s) {
   for (;;) {
     auto n = co_await s.read_some(buf);
     if (!n || n.value() == 0) co_return;  // error or end of stream: drop the connection
-    if (!co_await s.write_all(std::span(buf.data(), n.value()))) co_return;
+    auto written = co_await s.write_all(std::span(buf.data(), n.value()));
+    if (!written) co_return;
   }
 }
 
@@ -30,7 +31,8 @@ task<void> accept_loop(tcp_listener& listener, task_group& connections) {
     if (s.error() == errc::operation_canceled) co_return;
     // EMFILE and friends: say so, give descriptors a moment to free up, keep serving.
     std::fprintf(stderr, "accept: %s\n", s.error().message().c_str());
-    if (!co_await sleep_for(100ms)) co_return;
+    auto slept = co_await sleep_for(100ms);
+    if (!slept) co_return;
   }
 }
 

@@ -92,7 +92,10 @@ class resolver_service final : public proactor::service {
   bool stopping_ = false;
 };
 
+// Not an aggregate on purpose: g++ 12 mishandles a brace-initialised aggregate awaiter with a
+// non-trivial member in `co_await T{...}` (the member is released twice). A constructor avoids it.
 struct lookup_awaiter {
+  lookup_awaiter(std::shared_ptr<lookup> lk, proactor& p) : l(std::move(lk)), px(p) {}
   std::shared_ptr<lookup> l;
   proactor& px;
   struct on_stop {
@@ -134,7 +137,7 @@ task<result<std::vector<ip_address>>> resolve(std::string host, address_family f
   auto l = std::make_shared<lookup>();
   l->host = std::move(host);
   l->family = fam;
-  co_return co_await lookup_awaiter{l, *proactor::current(), std::nullopt};
+  co_return co_await lookup_awaiter(l, *proactor::current());
 }
 
 }  // namespace torsion

@@ -37,6 +37,8 @@ class task_group {
   std::size_t size() const noexcept { return running_; }
 
   struct join_awaiter {
+    // A constructor, not aggregate initialisation: see the note on lookup_awaiter (g++ 12).
+    explicit join_awaiter(task_group& grp) noexcept : g(grp) {}
     task_group& g;
     struct forward_stop {
       task_group* g;
@@ -60,7 +62,7 @@ class task_group {
       if (auto e = std::exchange(g.error_, nullptr)) std::rethrow_exception(e);
     }
   };
-  [[nodiscard]] join_awaiter join() noexcept { return join_awaiter{*this, std::nullopt}; }
+  [[nodiscard]] join_awaiter join() noexcept { return join_awaiter(*this); }
 
  private:
   void link(const std::stop_token& parent) { parent_link_.emplace(parent, join_awaiter::forward_stop{this}); }
