@@ -2,6 +2,9 @@
 #include <benchmark/benchmark.h>
 
 #include <torsion/connect/backoff_policy.hpp>
+#include <torsion/connect/connector.hpp>
+#include <torsion/connect/retry_engine.hpp>
+#include <torsion/time/virtual_clock.hpp>
 #include <torsion/connect/random_source.hpp>
 
 #include "alloc_counter.hpp"
@@ -51,5 +54,34 @@ void BM_python_random_uniform01(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations());
 }
 BENCHMARK(BM_python_random_uniform01)->MinTime(torsion_bench::min_time);
+
+// The engine's whole per-attempt bookkeeping after a failure, without the attempt itself: one
+// retry_engine::connection_failed() = policy step + replacing the pending retry timer + the retry
+// event delivered to an observer. Compare with BM_loopback_connect (bm_net.cpp), the cost of the
+// attempt it schedules. A virtual clock keeps timers from firing, so only the bookkeeping is timed.
+struct idle_listener final : torsion::connector::listener {
+  void connection_failed(torsion::connector&, std::error_code) override {}
+  void connection_made(torsion::connector&, torsion::tcp_stream) override {}
+  void connection_lost(torsion::connector&, std::error_code) override {}
+  void close_requested(torsion::connector&) override {}
+};
+
+void BM_retry_engine_failure_bookkeeping(benchmark::State& st) {
+  torsion::virtual_clock clk;
+  torsion::python_random rng(42);
+  idle_listener owner;
+  torsion::connector conn("127.0.0.1", 9, {}, owner, clk);
+  std::uint64_t events = 0;
+  conn.set_observer([&events](const torsion::connector_event&) { ++events; });
+  torsion::retry_engine engine(std::make_unique<torsion::twisted_backoff>(), clk, rng);
+  torsion_bench::alloc_probe probe;
+  probe.start();
+  for (auto _ : st) engine.connection_failed(conn);
+  probe.stop();
+  benchmark::DoNotOptimize(events);
+  st.SetItemsProcessed(st.iterations());
+  probe.report(st);
+}
+BENCHMARK(BM_retry_engine_failure_bookkeeping)->MinTime(torsion_bench::min_time);
 
 }  // namespace

@@ -43,12 +43,13 @@ struct op_slot {
   cqe_fn on_cqe = nullptr;           // a callback (multishot and internal operations)
   void* ctx = nullptr;
 
+  struct msg_storage {
+    msghdr msg;
+    iovec iov[max_iov];
+  };
   union {
     sockaddr_storage addr;
-    struct {
-      msghdr msg;
-      iovec iov[max_iov];
-    } vec;
+    msg_storage vec;
     std::uint64_t u64;
   };
   socklen_t addrlen = 0;
