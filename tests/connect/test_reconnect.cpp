@@ -3,6 +3,8 @@
 #include <torsion/torsion.hpp>
 #include <vector>
 
+#include "support/loopback.hpp"
+
 using namespace torsion;
 using namespace std::chrono_literals;
 using kind = connector_event_kind;
@@ -35,6 +37,17 @@ struct event_log {
   bool last_is(kind k) const { return !events.empty() && events.back().kind == k; }
 };
 
+// Options for a client driven by a virtual clock, recording every event.
+reconnect_options virtual_options(std::uint16_t port, std::unique_ptr<twisted_backoff> policy, virtual_clock& clk,
+                                  random_source& rng, event_log& log) {
+  return {.host = "127.0.0.1",
+          .port = port,
+          .policy = std::move(policy),
+          .clock = &clk,
+          .rng = &rng,
+          .on_event = [&log](const connector_event& e) { log.events.push_back(e); }};
+}
+
 // Loop turns until `pred` holds (bounded: a stuck engine fails the test instead of hanging it).
 task<bool> until(std::function<bool()> pred, int max_turns = 20000) {
   for (int i = 0; i < max_turns; ++i) {
@@ -56,12 +69,7 @@ TEST_CASE("engine delays follow Twisted's jitter-0 table exactly under virtual t
   virtual_clock clk;
   python_random rng(1);
   event_log log;
-  reconnecting_client client({.host = "127.0.0.1",
-                              .port = closed_port(),
-                              .policy = twisted_no_jitter(),
-                              .clock = &clk,
-                              .rng = &rng,
-                              .on_event = [&](const connector_event& e) { log.events.push_back(e); }});
+  reconnecting_client client(virtual_options(closed_port(), twisted_no_jitter(), clk, rng, log));
   // twisted-semantics §1.5: iterative multiply from initialDelay, clamped at 3600 from the 9th retry.
   const double table[] = {2.718281828459045,  7.3890560989306495, 20.085536923187664, 54.59815003314423,
                           148.41315910257657, 403.428793492735,   1096.6331584284583, 2980.9579870417274,
@@ -95,12 +103,7 @@ TEST_CASE("max_retries gives exactly that many retries then gives up", "[connect
   virtual_clock clk;
   python_random rng(1);
   event_log log;
-  reconnecting_client client({.host = "127.0.0.1",
-                              .port = closed_port(),
-                              .policy = twisted_no_jitter(max),
-                              .clock = &clk,
-                              .rng = &rng,
-                              .on_event = [&](const connector_event& e) { log.events.push_back(e); }});
+  reconnecting_client client(virtual_options(closed_port(), twisted_no_jitter(max), clk, rng, log));
   auto r = px.run([](reconnecting_client& client, virtual_clock& clk) -> task<result<void>> {
     task_group g;
     result<void> out = success();
@@ -126,12 +129,7 @@ TEST_CASE("stop_trying with a retry pending cancels it", "[connect]") {
   virtual_clock clk;
   python_random rng(1);
   event_log log;
-  reconnecting_client client({.host = "127.0.0.1",
-                              .port = closed_port(),
-                              .policy = twisted_no_jitter(),
-                              .clock = &clk,
-                              .rng = &rng,
-                              .on_event = [&](const connector_event& e) { log.events.push_back(e); }});
+  reconnecting_client client(virtual_options(closed_port(), twisted_no_jitter(), clk, rng, log));
   auto r = px.run([](reconnecting_client& client, virtual_clock& clk) -> task<result<void>> {
     task_group g;
     result<void> out = failure(errc::invalid_state);
@@ -158,20 +156,10 @@ TEST_CASE("stop_trying aborts the very first attempt in flight", "[connect]") {
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
   REQUIRE(l);
   const endpoint ep = l.value().local_endpoint().value();
-  std::vector<int> fillers;
-  for (int i = 0; i < 4; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    sockaddr_storage ss{};
-    const socklen_t len = ep.to_sockaddr(ss);
-    ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
-    fillers.push_back(fd);
-  }
-  reconnecting_client client({.host = "127.0.0.1",
-                              .port = ep.port(),
-                              .policy = twisted_no_jitter(),
-                              .clock = &clk,
-                              .rng = &rng,
-                              .on_event = [&](const connector_event& e) { log.events.push_back(e); }});
+  sockaddr_storage ss{};
+  const socklen_t len = ep.to_sockaddr(ss);
+  const std::vector<int> fillers = torsion_test::fill_backlog(reinterpret_cast<sockaddr*>(&ss), len);
+  reconnecting_client client(virtual_options(ep.port(), twisted_no_jitter(), clk, rng, log));
   auto r = px.run([](reconnecting_client& client) -> task<result<void>> {
     task_group g;
     result<void> out = failure(errc::invalid_state);
@@ -237,12 +225,7 @@ TEST_CASE("retries count across successful connections unless reset_delay is cal
   event_log log;
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
   REQUIRE(l);
-  reconnecting_client client({.host = "127.0.0.1",
-                              .port = l.value().local_endpoint().value().port(),
-                              .policy = twisted_no_jitter(2),
-                              .clock = &clk,
-                              .rng = &rng,
-                              .on_event = [&](const connector_event& e) { log.events.push_back(e); }});
+  reconnecting_client client(virtual_options(l.value().local_endpoint().value().port(), twisted_no_jitter(2), clk, rng, log));
   auto r = px.run(drive(client, clk, l.value(), false, 100, log));
   // Spec 06 E: with max_retries 2 the client gives up after three connections that all succeeded.
   CHECK(log.count(kind::connected) == 3);
@@ -261,12 +244,7 @@ TEST_CASE("reset_delay after each connection keeps the first delay and keeps rec
   event_log log;
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
   REQUIRE(l);
-  reconnecting_client client({.host = "127.0.0.1",
-                              .port = l.value().local_endpoint().value().port(),
-                              .policy = twisted_no_jitter(2),
-                              .clock = &clk,
-                              .rng = &rng,
-                              .on_event = [&](const connector_event& e) { log.events.push_back(e); }});
+  reconnecting_client client(virtual_options(l.value().local_endpoint().value().port(), twisted_no_jitter(2), clk, rng, log));
   auto r = px.run(drive(client, clk, l.value(), true, 6, log));
   // Spec 06 E2: every retry waits initialDelay * factor, and the client never gives up by itself.
   CHECK(log.count(kind::connected) == 6);
@@ -282,12 +260,7 @@ TEST_CASE("stop_trying while connected leaves the connection up and never reconn
   event_log log;
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
   REQUIRE(l);
-  reconnecting_client client({.host = "127.0.0.1",
-                              .port = l.value().local_endpoint().value().port(),
-                              .policy = twisted_no_jitter(),
-                              .clock = &clk,
-                              .rng = &rng,
-                              .on_event = [&](const connector_event& e) { log.events.push_back(e); }});
+  reconnecting_client client(virtual_options(l.value().local_endpoint().value().port(), twisted_no_jitter(), clk, rng, log));
   auto out = px.run([](reconnecting_client& client, tcp_listener& l, event_log& log) -> task<result<void>> {
     task_group g;
     result<void> out = failure(errc::invalid_state);

@@ -164,15 +164,9 @@ TEST_CASE("a connection attempt that is never answered ends in timed_out", "[net
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
   REQUIRE(l);
   const endpoint ep = l.value().local_endpoint().value();
-  std::vector<torsion_test::fd_pair> fillers;
-  std::vector<int> held;
-  for (int i = 0; i < 4; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    sockaddr_storage ss{};
-    const socklen_t len = ep.to_sockaddr(ss);
-    ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
-    held.push_back(fd);
-  }
+  sockaddr_storage ss{};
+  const socklen_t len = ep.to_sockaddr(ss);
+  const std::vector<int> held = torsion_test::fill_backlog(reinterpret_cast<sockaddr*>(&ss), len);
   const auto t0 = std::chrono::steady_clock::now();
   auto r = px.run([](endpoint ep) -> task<result<tcp_stream>> {
     co_return co_await connect(ep, {.timeout = 200ms});

@@ -8,6 +8,7 @@
 
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace torsion_test {
 
@@ -48,6 +49,19 @@ inline void close_with_reset(int fd) {
   const linger l{.l_onoff = 1, .l_linger = 0};
   ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
   ::close(fd);
+}
+
+// Connect `n` non-blocking sockets to a listener that never accepts (listen with backlog 0): once its
+// queue is full, further SYNs are dropped and a connection attempt stays in flight until its timeout.
+// The caller closes the returned fds.
+inline std::vector<int> fill_backlog(const sockaddr* addr, socklen_t len, int n = 4) {
+  std::vector<int> fds;
+  for (int i = 0; i < n; ++i) {
+    const int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ::connect(fd, addr, len);
+    fds.push_back(fd);
+  }
+  return fds;
 }
 
 }  // namespace torsion_test

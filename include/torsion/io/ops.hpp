@@ -12,6 +12,12 @@
 
 namespace torsion::ops {
 
+// The result of an operation that transfers bytes.
+inline result<std::size_t> byte_count(result<int> r) noexcept {
+  if (!r) return r.error();
+  return static_cast<std::size_t>(r.value());
+}
+
 struct nop {
   static constexpr bool user_memory = false;
   void prep(io_uring_sqe* sqe, detail::op_slot&) const noexcept { io_uring_prep_nop(sqe); }
@@ -23,31 +29,26 @@ struct nop {
 
 struct recv {
   static constexpr bool user_memory = true;
+  result<std::size_t> finish(result<int> r) const noexcept { return byte_count(r); }
   int fd;
   std::span<std::byte> buf;
   void prep(io_uring_sqe* sqe, detail::op_slot&) const noexcept { io_uring_prep_recv(sqe, fd, buf.data(), buf.size(), 0); }
-  result<std::size_t> finish(result<int> r) const noexcept {
-    if (!r) return r.error();
-    return static_cast<std::size_t>(r.value());
-  }
 };
 
 struct send {
   static constexpr bool user_memory = true;
+  result<std::size_t> finish(result<int> r) const noexcept { return byte_count(r); }
   int fd;
   std::span<const std::byte> buf;
   void prep(io_uring_sqe* sqe, detail::op_slot&) const noexcept {
     io_uring_prep_send(sqe, fd, buf.data(), buf.size(), MSG_NOSIGNAL);
-  }
-  result<std::size_t> finish(result<int> r) const noexcept {
-    if (!r) return r.error();
-    return static_cast<std::size_t>(r.value());
   }
 };
 
 // Vectored send: the iovecs and the msghdr are copied into the slot (at most max_iov of them).
 struct sendmsg {
   static constexpr bool user_memory = true;
+  result<std::size_t> finish(result<int> r) const noexcept { return byte_count(r); }
   int fd;
   std::span<const iovec> iov;
   void prep(io_uring_sqe* sqe, detail::op_slot& s) const noexcept {
@@ -57,10 +58,6 @@ struct sendmsg {
     s.vec.msg.msg_iov = s.vec.iov;
     s.vec.msg.msg_iovlen = n;
     io_uring_prep_sendmsg(sqe, fd, &s.vec.msg, MSG_NOSIGNAL);
-  }
-  result<std::size_t> finish(result<int> r) const noexcept {
-    if (!r) return r.error();
-    return static_cast<std::size_t>(r.value());
   }
 };
 
@@ -108,13 +105,10 @@ struct connect {
 // Read from any fd (eventfd, signalfd, pipe) into caller memory.
 struct read {
   static constexpr bool user_memory = true;
+  result<std::size_t> finish(result<int> r) const noexcept { return byte_count(r); }
   int fd;
   std::span<std::byte> buf;
   void prep(io_uring_sqe* sqe, detail::op_slot&) const noexcept { io_uring_prep_read(sqe, fd, buf.data(), buf.size(), 0); }
-  result<std::size_t> finish(result<int> r) const noexcept {
-    if (!r) return r.error();
-    return static_cast<std::size_t>(r.value());
-  }
 };
 
 }  // namespace torsion::ops
