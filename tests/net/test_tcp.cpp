@@ -292,3 +292,28 @@ TEST_CASE("connections nobody accepts wait in a bounded queue - then in the back
     }
   }());
 }
+
+TEST_CASE("cancelling a connect in flight reports operation_canceled and leaves nothing behind", "[net]") {
+  proactor px;
+  auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
+  REQUIRE(l);
+  const endpoint ep = l.value().local_endpoint().value();
+  sockaddr_storage ss{};
+  const socklen_t len = ep.to_sockaddr(ss);
+  const std::vector<int> held = torsion_test::fill_backlog(reinterpret_cast<sockaddr*>(&ss), len);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = px.run([](endpoint ep) -> task<result<tcp_stream>> {
+    task_group g;
+    result<tcp_stream> out = failure(errc::invalid_state);
+    g.spawn([](endpoint ep, result<tcp_stream>& out) -> task<void> { out = co_await connect(ep); }(ep, out));
+    for (int i = 0; i < 3; ++i) co_await nop();  // the SYN is out, unanswered
+    g.request_stop();
+    co_await g.join();
+    co_return out;
+  }(ep));
+  for (int fd : held) ::close(fd);
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == errc::operation_canceled);
+  CHECK(std::chrono::steady_clock::now() - t0 < 2s);  // not the 30 s default timeout
+  CHECK(px.in_flight() == 0);
+}
