@@ -1,0 +1,51 @@
+#pragma once
+// Twisted's Factory, ServerFactory and ClientFactory. buildProtocol may return null: on a server
+// the accepted connection is closed at once (the client sees a clean close); on a client the
+// connection is closed and the factory sees clientConnectionLost (spec §1.4 D and E).
+// startFactory/stopFactory run on the 0->1 and 1->0 transitions of numPorts.
+#include <functional>
+#include <memory>
+
+#include "torsion/protocol/address.hpp"
+#include "torsion/protocol/failure.hpp"
+#include "torsion/protocol/protocol.hpp"
+
+namespace torsion::twisted {
+
+class Connector;
+
+class Factory {
+ public:
+  virtual ~Factory() = default;
+
+  // Twisted's `protocol` class attribute: makes one protocol.
+  std::function<std::unique_ptr<Protocol>()> protocol;
+  int numPorts = 0;
+  bool noisy = false;  // Twisted logs "Starting factory"; off by default here
+
+  // Twisted's forProtocol(P): a factory of type F whose protocol is P.
+  template <class P, class F = Factory, class... A>
+  static std::unique_ptr<F> forProtocol(A&&... args) {
+    auto f = std::make_unique<F>(std::forward<A>(args)...);
+    f->protocol = [] { return std::make_unique<P>(); };
+    return f;
+  }
+
+  virtual std::unique_ptr<Protocol> buildProtocol(const Address& addr);
+  void doStart();
+  void doStop();
+  virtual void startFactory() {}
+  virtual void stopFactory() {}
+  virtual std::string logPrefix() const;
+};
+
+class ServerFactory : public Factory {};
+
+class ClientFactory : public Factory {
+ public:
+  virtual void startedConnecting(Connector* /*connector*/) {}
+  virtual void clientConnectionFailed(Connector* /*connector*/, const Failure& /*reason*/) {}
+  virtual void clientConnectionLost(Connector* /*connector*/, const Failure& /*reason*/) {}
+};
+
+}  // namespace torsion::twisted

@@ -1,0 +1,87 @@
+#pragma once
+// Twisted's reactor, as a facade over a proactor: listenTCP, connectTCP, callLater, run, stop,
+// callWhenRunning. Callback code and coroutine code share the proactor, so they can talk to each
+// other. Connections and accept loops run as tasks of the reactor.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "torsion/core/event.hpp"
+#include "torsion/core/result.hpp"
+#include "torsion/core/task_group.hpp"
+#include "torsion/io/proactor.hpp"
+#include "torsion/net/tcp_listener.hpp"
+#include "torsion/protocol/address.hpp"
+#include "torsion/protocol/connector.hpp"
+#include "torsion/protocol/factory.hpp"
+
+namespace torsion::twisted {
+
+class Reactor;
+
+// What listenTCP returns (IListeningPort).
+class Port {
+ public:
+  Port(Reactor& r, tcp_listener l, Factory& f);
+  Port(const Port&) = delete;
+  ~Port();
+
+  // Stop accepting. The factory's doStop runs on a later loop turn; connections already accepted
+  // stay up. A second call does nothing.
+  void stopListening();
+  Address getHost() const { return host_; }
+  bool listening() const noexcept { return listener_.is_open(); }
+
+ private:
+  friend class Reactor;
+  task<void> accept_loop();
+  task<void> serve(tcp_stream s);
+
+  Reactor& reactor_;
+  tcp_listener listener_;
+  Factory& factory_;
+  Address host_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+class Reactor {
+ public:
+  explicit Reactor(proactor& px = *proactor::current());
+  Reactor(const Reactor&) = delete;
+  ~Reactor();
+
+  // Bind and listen now (errors such as EADDRINUSE come back at once, Twisted's CannotListenError).
+  // interface "" means all IPv4 addresses.
+  result<std::unique_ptr<Port>> listenTCP(std::uint16_t port, Factory& factory, int backlog = 50,
+                                          const std::string& interface = "");
+  // Start connecting now (startedConnecting has run when this returns). timeout in seconds, 0 for none.
+  std::unique_ptr<Connector> connectTCP(std::string host, std::uint16_t port, ClientFactory& factory,
+                                        double timeout = 30,
+                                        std::optional<std::pair<std::string, std::uint16_t>> bindAddress = {});
+
+  // Run until stop(); callWhenRunning functions run first.
+  void run();
+  void stop();
+  void callWhenRunning(std::function<void()> fn) { when_running_.push_back(std::move(fn)); }
+  bool running() const noexcept { return running_; }
+  double seconds() const { return clock().seconds(); }
+  clock_source& clock() const;
+
+  proactor& get_proactor() noexcept { return px_; }
+  // Where connection and accept tasks run.
+  task_group& tasks() noexcept { return tasks_; }
+
+ private:
+  task<void> main();
+
+  proactor& px_;
+  task_group tasks_;
+  async_event stop_requested_;
+  std::vector<std::function<void()>> when_running_;
+  bool running_ = false;
+};
+
+}  // namespace torsion::twisted

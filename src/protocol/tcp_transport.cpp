@@ -1,0 +1,173 @@
+#include "torsion/protocol/tcp_transport.hpp"
+
+#include <cerrno>
+#include <cstdio>
+
+#include "torsion/core/task_group.hpp"
+#include "torsion/core/yield.hpp"
+
+namespace torsion::twisted {
+namespace {
+Address address_or_empty(const result<endpoint>& ep) { return ep ? Address::from(ep.value()) : Address{}; }
+
+// An I/O error as the reason a connection ended: errno kept, ConnectionLost in kind.
+Failure lost_because(const std::error_code& ec) {
+  return Failure(make_error_code(errc::connection_lost), &ec.category() == &std::system_category() ? ec.value() : 0);
+}
+}  // namespace
+
+tcp_transport::tcp_transport(tcp_stream stream, std::unique_ptr<Protocol> protocol)
+    : stream_(std::move(stream)),
+      protocol_(std::move(protocol)),
+      peer_(address_or_empty(stream_.peer_endpoint())),
+      host_(address_or_empty(stream_.local_endpoint())) {}
+
+tcp_transport::~tcp_transport() = default;
+
+void tcp_transport::guarded(const char* what, const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (...) {
+    auto e = std::current_exception();
+    std::string msg = "unknown exception";
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      msg = x.what();
+    } catch (...) {
+    }
+    std::fprintf(stderr, "Unhandled Error in %s.%s: %s\n", protocol_->logPrefix().c_str(), what, msg.c_str());
+    if (!reason_) {
+      disconnecting = true;
+      aborting_ = true;
+      out_.clear();
+      end(Failure(make_error_code(errc::application_error), 0, e));
+    }
+  }
+}
+
+task<Failure> tcp_transport::run() {
+  // The reactor shutting down (its task group stopped) drops the connection, as Twisted's
+  // disconnectAll does: ConnectionLost.
+  struct on_shutdown {
+    tcp_transport* self;
+    void operator()() const noexcept { self->end(Failure(errc::connection_lost)); }
+  };
+  std::optional<std::stop_callback<on_shutdown>> shutdown_link;
+  if (const std::stop_token* parent = co_await current_stop_token_ptr_awaiter{}; parent && parent->stop_possible())
+    shutdown_link.emplace(*parent, on_shutdown{this});
+  connected = true;
+  guarded("connectionMade", [this] { protocol_->makeConnection(this); });
+  {
+    task_group g;
+    auto r = reader();
+    r.handle().promise().stop = &reader_token_;
+    auto w = writer();
+    w.handle().promise().stop = &writer_token_;
+    g.spawn(std::move(r));
+    g.spawn(std::move(w));
+    co_await g.join();
+  }
+  if (aborting_) (void)stream_.abort();
+  else (void)stream_.close();
+  connected = false;
+  // connectionLost gets a loop turn of its own: never from inside the call that ended the
+  // connection (abortConnection inside dataReceived, say).
+  co_await yield();
+  const Failure why = reason_.value_or(connectionDone);
+  try {
+    protocol_->connectionLost(why);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "Unhandled Error in %s.connectionLost: %s\n", protocol_->logPrefix().c_str(), e.what());
+  }
+  co_return why;
+}
+
+task<void> tcp_transport::reader() {
+  auto buf = std::make_unique<std::array<char, read_chunk>>();
+  for (;;) {
+    while (paused_) {  // paused: do not even ask the kernel for more
+      const bool resumed = co_await read_resumed_.wait();
+      if (!resumed || reason_ || disconnecting) co_return;
+    }
+    auto n = co_await stream_.read_some(std::as_writable_bytes(std::span(*buf)));
+    if (reason_ || disconnecting) co_return;  // nothing is delivered after loseConnection
+    if (!n) {
+      if (n.error() != errc::operation_canceled) end(lost_because(n.error()));
+      co_return;
+    }
+    if (n.value() == 0) {
+      end(connectionDone);  // the peer closed its side
+      co_return;
+    }
+    // Paused: hold this chunk and stop reading until resumed (no re-arm while paused).
+    while (paused_) {
+      const bool resumed = co_await read_resumed_.wait();
+      if (!resumed || reason_ || disconnecting) co_return;
+    }
+    const std::string_view data(buf->data(), n.value());
+    guarded("dataReceived", [&] { protocol_->dataReceived(data); });
+  }
+}
+
+task<void> tcp_transport::writer() {
+  for (;;) {
+    if (out_.empty()) {
+      if (disconnecting && !aborting_) {
+        end(connectionDone);  // everything was flushed: close cleanly
+        co_return;
+      }
+      const bool woke = co_await write_wanted_.wait();
+      if (!woke) co_return;
+      continue;
+    }
+    sending_.swap(out_);
+    auto r = co_await stream_.write_all(std::as_bytes(std::span(sending_)));
+    sending_.clear();
+    if (!r) {
+      if (r.error() != errc::operation_canceled) end(lost_because(r.error()));
+      co_return;
+    }
+  }
+}
+
+void tcp_transport::end(Failure why) {
+  if (!reason_) reason_ = std::move(why);
+  reader_stop_.request_stop();
+  writer_stop_.request_stop();
+}
+
+void tcp_transport::write(std::string_view data) {
+  if (!connected || reason_ || aborting_ || data.empty()) return;
+  out_.append(data);
+  write_wanted_.set();
+}
+
+void tcp_transport::writeSequence(std::span<const std::string_view> data) {
+  for (std::string_view d : data) write(d);
+}
+
+void tcp_transport::loseConnection() {
+  if (!connected || disconnecting) return;
+  disconnecting = true;
+  reader_stop_.request_stop();  // stop reading now
+  write_wanted_.set();          // the writer flushes, then closes
+}
+
+void tcp_transport::abortConnection() {
+  if (!connected || aborting_) return;
+  disconnecting = true;
+  aborting_ = true;
+  out_.clear();
+  end(Failure(errc::connection_aborted));
+}
+
+void tcp_transport::pauseProducing() { paused_ = true; }
+
+void tcp_transport::resumeProducing() {
+  if (!connected || disconnecting) return;
+  paused_ = false;
+  read_resumed_.set();
+}
+
+}  // namespace torsion::twisted

@@ -1,0 +1,281 @@
+// Twisted's callback orders (spec §1.4, scenarios A to N) over real loopback sockets, asserted as
+// sequences. Each scenario runs a Reactor until the client side has finished.
+#include <catch2/catch.hpp>
+#include <string>
+#include <torsion/protocol/reactor.hpp>
+#include <torsion/protocol/tcp_transport.hpp>
+#include <torsion/core/yield.hpp>
+#include <vector>
+
+using namespace torsion;
+using namespace torsion::twisted;
+
+namespace {
+
+using trace_t = std::vector<std::string>;
+
+std::string why(const Failure& f) { return error_code_name(f.code()); }
+
+struct TraceProto : Protocol {
+  trace_t* trace = nullptr;
+  std::string side;
+  std::function<void(TraceProto&)> on_made;
+  void connectionMade() override {
+    trace->push_back(side + " connectionMade connected=" + std::to_string(connected));
+    if (on_made) on_made(*this);
+  }
+  void dataReceived(std::string_view d) override { trace->push_back(side + " dataReceived " + std::string(d)); }
+  void connectionLost(const Failure& r) override { trace->push_back(side + " connectionLost " + why(r)); }
+};
+
+struct TraceServerFactory : ServerFactory {
+  trace_t* trace;
+  std::function<void(TraceProto&)> on_made;
+  bool refuse = false;
+  explicit TraceServerFactory(trace_t* t) : trace(t) {}
+  std::unique_ptr<Protocol> buildProtocol(const Address&) override {
+    trace->push_back(std::string("server buildProtocol") + (refuse ? " -> None" : ""));
+    if (refuse) return nullptr;
+    auto p = std::make_unique<TraceProto>();
+    p->trace = trace;
+    p->side = "server";
+    p->on_made = on_made;
+    p->factory = this;
+    return p;
+  }
+  void startFactory() override { trace->push_back("server startFactory"); }
+  void stopFactory() override { trace->push_back("server stopFactory"); }
+};
+
+struct TraceClientFactory : ClientFactory {
+  trace_t* trace;
+  Reactor* reactor;
+  std::function<void(TraceProto&)> on_made;
+  std::function<void(Connector*)> on_started, on_lost;
+  bool refuse = false;
+  bool done = false;
+  TraceClientFactory(trace_t* t, Reactor* r) : trace(t), reactor(r) {}
+  std::unique_ptr<Protocol> buildProtocol(const Address&) override {
+    trace->push_back(std::string("client buildProtocol") + (refuse ? " -> None" : ""));
+    if (refuse) return nullptr;
+    auto p = std::make_unique<TraceProto>();
+    p->trace = trace;
+    p->side = "client";
+    p->on_made = on_made;
+    p->factory = this;
+    return p;
+  }
+  void startFactory() override { trace->push_back("client startFactory"); }
+  void stopFactory() override {
+    trace->push_back("client stopFactory");
+    done = true;
+    reactor->stop();
+  }
+  void startedConnecting(Connector* c) override {
+    trace->push_back("client startedConnecting state=" + c->state());
+    if (on_started) on_started(c);
+  }
+  void clientConnectionFailed(Connector* c, const Failure& r) override {
+    trace->push_back("client clientConnectionFailed " + why(r) + " state=" + c->state());
+  }
+  void clientConnectionLost(Connector* c, const Failure& r) override {
+    trace->push_back("client clientConnectionLost " + why(r) + " state=" + c->state());
+    if (on_lost) on_lost(c);
+  }
+};
+
+std::uint16_t closed_port() {
+  auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
+  return l.value().local_endpoint().value().port();
+}
+
+// The client's events in order, with the server's interleaved: only the client's are in a fixed
+// order relative to each other, so the helper picks one side.
+trace_t side(const trace_t& t, const std::string& s) {
+  trace_t out;
+  for (auto& e : t)
+    if (e.rfind(s, 0) == 0) out.push_back(e);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Twisted A - connectTCP to a closed port", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceClientFactory cf(&trace, &reactor);
+  auto c = reactor.connectTCP("127.0.0.1", closed_port(), cf);
+  trace.push_back("client connectTCP returned state=" + c->state());
+  reactor.run();
+  CHECK(trace == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                         "client connectTCP returned state=connecting",
+                         "client clientConnectionFailed connection_refused state=disconnected", "client stopFactory"});
+}
+
+TEST_CASE("Twisted B - server writes hello then loseConnection in connectionMade", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  sf.on_made = [](TraceProto& p) {
+    p.transport->write("hello");
+    p.transport->loseConnection();
+  };
+  auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(port);
+  TraceClientFactory cf(&trace, &reactor);
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);
+  reactor.run();
+  CHECK(side(trace, "client") == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                                         "client buildProtocol", "client connectionMade connected=1",
+                                         "client dataReceived hello", "client connectionLost connection_done",
+                                         "client clientConnectionLost connection_done state=disconnected",
+                                         "client stopFactory"});
+  CHECK(side(trace, "server") == trace_t{"server startFactory", "server buildProtocol",
+                                         "server connectionMade connected=1", "server connectionLost connection_done"});
+}
+
+TEST_CASE("Twisted C - client calls loseConnection in connectionMade", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(port);
+  TraceClientFactory cf(&trace, &reactor);
+  cf.on_made = [](TraceProto& p) { p.transport->loseConnection(); };
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);
+  reactor.run();
+  CHECK(side(trace, "client") == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                                         "client buildProtocol", "client connectionMade connected=1",
+                                         "client connectionLost connection_done",
+                                         "client clientConnectionLost connection_done state=disconnected",
+                                         "client stopFactory"});
+}
+
+TEST_CASE("Twisted D - server-side refusal looks like connected then a clean close", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  sf.refuse = true;
+  auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(port);
+  TraceClientFactory cf(&trace, &reactor);
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);
+  reactor.run();
+  CHECK(side(trace, "client") == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                                         "client buildProtocol", "client connectionMade connected=1",
+                                         "client connectionLost connection_done",
+                                         "client clientConnectionLost connection_done state=disconnected",
+                                         "client stopFactory"});
+  CHECK(side(trace, "server") == trace_t{"server startFactory", "server buildProtocol -> None"});
+}
+
+TEST_CASE("Twisted E - client-side refusal is clientConnectionLost without protocol callbacks", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(port);
+  TraceClientFactory cf(&trace, &reactor);
+  cf.refuse = true;
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);
+  reactor.run();
+  CHECK(side(trace, "client") == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                                         "client buildProtocol -> None",
+                                         "client clientConnectionLost connection_done state=disconnected",
+                                         "client stopFactory"});
+}
+
+TEST_CASE("Twisted F - stopConnecting inside startedConnecting fails synchronously", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceClientFactory cf(&trace, &reactor);
+  cf.on_started = [&](Connector* c) {
+    REQUIRE(c->stopConnecting());
+    trace.push_back("client stopConnecting returned state=" + c->state());
+  };
+  auto c = reactor.connectTCP("127.0.0.1", closed_port(), cf);
+  CHECK(trace == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                         "client clientConnectionFailed user_cancelled state=disconnected", "client stopFactory",
+                         "client stopConnecting returned state=disconnected"});
+}
+
+TEST_CASE("Twisted I - connector state errors and disconnect while connected", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(port);
+  TraceClientFactory cf(&trace, &reactor);
+  Connector* conn = nullptr;
+  cf.on_started = [&](Connector* c) {
+    CHECK(c->connect().error() == errc::invalid_state);  // "can't connect in this state"
+  };
+  cf.on_made = [&](TraceProto&) {
+    CHECK(conn->connect().error() == errc::invalid_state);
+    CHECK(conn->stopConnecting().error() == errc::not_connecting);
+    CHECK(conn->getDestination() == Address{"TCP", "127.0.0.1", port.value()->getHost().port});
+    conn->disconnect();
+    trace.push_back("client disconnect returned state=" + conn->state());  // still connected: asynchronous
+  };
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);
+  conn = c.get();
+  reactor.run();
+  CHECK(side(trace, "client") == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                                         "client buildProtocol", "client connectionMade connected=1",
+                                         "client disconnect returned state=connected",
+                                         "client connectionLost connection_done",
+                                         "client clientConnectionLost connection_done state=disconnected",
+                                         "client stopFactory"});
+  CHECK(c->stopConnecting().error() == errc::not_connecting);
+}
+
+TEST_CASE("Twisted J - a plain ClientFactory reconnecting from clientConnectionLost does not churn", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  sf.on_made = [](TraceProto& p) { p.transport->loseConnection(); };
+  auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(port);
+  TraceClientFactory cf(&trace, &reactor);
+  int lost = 0;
+  cf.on_lost = [&](Connector* c) {
+    if (++lost == 1) REQUIRE(c->connect());
+  };
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);
+  reactor.run();
+  const trace_t client = side(trace, "client");
+  CHECK(std::count(client.begin(), client.end(), "client startFactory") == 1);
+  CHECK(std::count(client.begin(), client.end(), "client stopFactory") == 1);
+  CHECK(std::count(client.begin(), client.end(), "client connectionMade connected=1") == 2);
+  CHECK(client.back() == "client stopFactory");
+}
+
+TEST_CASE("Twisted N - numPorts counts listening ports and stopFactory runs on the last", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  auto p1 = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  auto p2 = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(p1);
+  REQUIRE(p2);
+  CHECK(sf.numPorts == 2);
+  p1.value()->stopListening();
+  CHECK(sf.numPorts == 2);  // the factory stops on a later loop turn
+  reactor.callWhenRunning([&] { reactor.stop(); });
+  px.run([]() -> task<void> { co_await yield(); co_await yield(); }());
+  CHECK(sf.numPorts == 1);
+  p2.value()->stopListening();
+  px.run([]() -> task<void> { co_await yield(); co_await yield(); }());
+  CHECK(sf.numPorts == 0);
+  CHECK(trace == trace_t{"server startFactory", "server stopFactory"});
+  CHECK(reactor.listenTCP(p1.value()->getHost().port, sf, 50, "127.0.0.1"));  // the port can be bound again
+}
