@@ -8,7 +8,12 @@ retry_engine::retry_engine(std::unique_ptr<backoff_policy> policy, clock_source&
   timer_.fire = &retry_engine::fire;
 }
 
-retry_engine::~retry_engine() { clock_.cancel(timer_); }
+retry_engine::~retry_engine() { cancel_pending(); }
+
+void retry_engine::cancel_pending() noexcept {
+  // Only a scheduled timer touches the clock (which may be resolved lazily, and absent by now).
+  if (timer_.scheduled()) clock_.cancel(timer_);
+}
 
 void retry_engine::on_failure_or_loss(connector& c) {
   if (!continue_trying) return;
@@ -25,7 +30,7 @@ std::optional<clock_source::duration> retry_engine::retry(connector& c) {
     return std::nullopt;
   }
   // One pending retry at a time: a newer schedule replaces an older one.
-  clock_.cancel(timer_);
+  cancel_pending();
   timer_.deadline = now + *delay;
   clock_.schedule(timer_);
   c.emit({connector_event_kind::retry, now, {}, *delay});
@@ -45,7 +50,7 @@ void retry_engine::fire(timer_entry& e) {
 }
 
 void retry_engine::stop_trying() {
-  clock_.cancel(timer_);
+  cancel_pending();
   continue_trying = false;
   if (connector_ && connector_->state() == connector_state::connecting) (void)connector_->stop_connecting();
 }

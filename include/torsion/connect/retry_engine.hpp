@@ -52,6 +52,7 @@ class retry_engine {
 
  private:
   void on_failure_or_loss(connector& c);
+  void cancel_pending() noexcept;
   static void fire(timer_entry& e);
 
   struct retry_timer : timer_entry {
