@@ -1,9 +1,10 @@
-// The coroutine-style echo server.
-//   echo_server [--host 127.0.0.1] [--port 0] [--style coro]
+// The echo server, in either style.
+//   echo_server [--host 127.0.0.1] [--port 0] [--style coro|callback]
 // Prints one line "listening on HOST:PORT" once ready; SIGINT/SIGTERM stop it (exit 0).
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <torsion/protocol/reactor.hpp>
 #include <torsion/torsion.hpp>
 
 #include "common/cli.hpp"
@@ -60,11 +61,44 @@ task<int> serve(std::string host, std::uint16_t port) {
   co_return 0;
 }
 
+// The callback style: Twisted's Echo protocol, ported line for line.
+class Echo : public twisted::Protocol {
+ public:
+  void dataReceived(std::string_view data) override { transport->write(data); }
+};
+
+int serve_callback(proactor& px, const std::string& host, std::uint16_t port) {
+  auto addrs = px.run(resolve(host));
+  if (!addrs) {
+    std::fprintf(stderr, "echo_server: %s: %s\n", host.c_str(), addrs.error().message().c_str());
+    return 1;
+  }
+  twisted::Reactor reactor(px);
+  auto factory = twisted::Factory::forProtocol<Echo, twisted::ServerFactory>();
+  auto listening = reactor.listenTCP(port, *factory, 128, addrs.value().front().to_string());
+  if (!listening) {
+    std::fprintf(stderr, "echo_server: cannot listen on %s:%u: %s\n", host.c_str(), port,
+                 listening.error().message().c_str());
+    return 1;
+  }
+  const twisted::Address where = listening.value()->getHost();
+  std::printf("listening on %s\n", endpoint(ip_address::parse(where.host).value(), where.port).to_string().c_str());
+  std::fflush(stdout);
+  reactor.tasks().spawn([](twisted::Reactor& r) -> task<void> {
+    signal_set stop_signals{SIGINT, SIGTERM};
+    auto sig = co_await stop_signals.wait();
+    (void)sig;
+    r.stop();
+  }(reactor));
+  reactor.run();
+  return 0;
+}
+
 int main(int argc, char** argv) {
   example::cli args(argc, argv, {"host", "port", "style"});
   const std::string style = args.str("style", "coro");
-  if (style != "coro") {
-    std::fprintf(stderr, "echo_server: --style %s is not available (use coro)\n", style.c_str());
+  if (style != "coro" && style != "callback") {
+    std::fprintf(stderr, "echo_server: --style must be coro or callback\n");
     return 2;
   }
   auto px = proactor::create();
@@ -72,5 +106,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "echo_server: %s\n", px.error().message().c_str());
     return 1;
   }
-  return px.value()->run(serve(args.str("host", "127.0.0.1"), args.num<std::uint16_t>("port", 0, 0, 65535)));
+  const std::string host = args.str("host", "127.0.0.1");
+  const auto port = args.num<std::uint16_t>("port", 0, 0, 65535);
+  if (style == "callback") return serve_callback(*px.value(), host, port);
+  return px.value()->run(serve(host, port));
 }

@@ -4,9 +4,12 @@
 //   t=<seconds since start> event=<attempt|connected|failed|lost|retry|gave_up> [delay=<s>] [reason=<code>]
 // Exits 0 when the policy gives up or on SIGINT/SIGTERM.
 //   reconnecting_client --host H --port P [--policy twisted|bounded] [--initial-delay S] [--factor F]
-//     [--jitter J] [--max-delay S] [--max-retries N] [--seed N] [--style coro]
+//     [--jitter J] [--max-delay S] [--max-retries N] [--seed N] [--style coro|callback]
+// Both styles print the same lines: they run on the same connector and retry engine.
 #include <cstdio>
 #include <string_view>
+#include <torsion/protocol/reactor.hpp>
+#include <torsion/protocol/reconnecting_client_factory.hpp>
 #include <torsion/torsion.hpp>
 
 #include "common/cli.hpp"
@@ -52,6 +55,84 @@ task<result<void>> say_hello_then_listen(tcp_stream& s) {
   }
 }
 
+void print_event(double t, const char* name, std::optional<double> delay = {}, std::error_code reason = {}) {
+  std::printf("t=%.3f event=%s", t, name);
+  if (delay) std::printf(" delay=%.3f", *delay);
+  if (reason) std::printf(" reason=%s", error_code_name(reason).c_str());
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+// ---- callback style: a ReconnectingClientFactory subclass, as a Twisted user writes it ----
+
+class Hello : public twisted::Protocol {
+ public:
+  void connectionMade() override { transport->write("hello from torsion\r\n"); }
+};
+
+class EventPrinter : public twisted::ReconnectingClientFactory {
+ public:
+  explicit EventPrinter(twisted::Reactor& r) : reactor_(r), start_(r.seconds()) { protocol = [] { return std::make_unique<Hello>(); }; }
+
+  void startedConnecting(twisted::Connector* c) override {
+    print_event(now(), "attempt");
+    ReconnectingClientFactory::startedConnecting(c);
+  }
+  std::unique_ptr<twisted::Protocol> buildProtocol(const twisted::Address& addr) override {
+    print_event(now(), "connected");
+    return ReconnectingClientFactory::buildProtocol(addr);
+  }
+  void clientConnectionFailed(twisted::Connector* c, const twisted::Failure& reason) override {
+    print_event(now(), "failed", {}, reason.code());
+    ReconnectingClientFactory::clientConnectionFailed(c, reason);
+    after_failure();
+  }
+  void clientConnectionLost(twisted::Connector* c, const twisted::Failure& reason) override {
+    print_event(now(), "lost", {}, reason.code());
+    ReconnectingClientFactory::clientConnectionLost(c, reason);
+    after_failure();
+  }
+
+ private:
+  double now() const { return reactor_.seconds() - start_; }
+  void after_failure() {
+    if (engine().retry_pending()) {
+      print_event(now(), "retry", std::chrono::duration<double>(*engine().pending_at() - clock_source_now()).count());
+    } else if (continueTrying) {
+      print_event(now(), "gave_up");
+      reactor_.stop();
+    }
+  }
+  clock_source::time_point clock_source_now() const { return reactor_.clock().now(); }
+  twisted::Reactor& reactor_;
+  double start_;
+};
+
+int run_callback(proactor& px, const example::cli& args, std::unique_ptr<backoff_policy> policy) {
+  twisted::Reactor reactor(px);
+  python_random rng(args.num<std::uint64_t>("seed", 0, 0, ~0ull));
+  EventPrinter factory(reactor);
+  auto& p = dynamic_cast<twisted_backoff&>(*policy);  // the callback style uses Twisted's policy
+  factory.initialDelay = factory.delay = p.initial_delay;
+  factory.factor = p.factor;
+  factory.jitter = p.jitter;
+  factory.maxDelay = p.max_delay;
+  factory.maxRetries = p.max_retries;
+  if (args.has("seed")) factory.rng = &rng;
+  reactor.tasks().spawn([](twisted::Reactor& r) -> task<void> {
+    signal_set stop_signals{SIGINT, SIGTERM};
+    auto sig = co_await stop_signals.wait();
+    (void)sig;
+    r.stop();
+  }(reactor));
+  auto connector = reactor.connectTCP(args.str("host", "127.0.0.1"), args.num<std::uint16_t>("port", 0, 1, 65535), factory);
+  reactor.run();
+  factory.stopTrying();
+  return 0;
+}
+
+// ---- coroutine style ----
+
 task<int> run(const example::cli& args) {
   signal_set stop_signals{SIGINT, SIGTERM};
   python_random rng(args.num<std::uint64_t>("seed", 0, 0, ~0ull));
@@ -81,8 +162,13 @@ int main(int argc, char** argv) {
   example::cli args(argc, argv,
                     {"host", "port", "policy", "initial-delay", "factor", "jitter", "max-delay", "max-retries", "seed",
                      "style"});
-  if (args.str("style", "coro") != "coro") {
-    std::fprintf(stderr, "reconnecting_client: --style %s is not available (use coro)\n", args.str("style", "").c_str());
+  const std::string style = args.str("style", "coro");
+  if (style != "coro" && style != "callback") {
+    std::fprintf(stderr, "reconnecting_client: --style must be coro or callback\n");
+    return 2;
+  }
+  if (style == "callback" && args.str("policy", "twisted") != "twisted") {
+    std::fprintf(stderr, "reconnecting_client: --style callback uses ReconnectingClientFactory: --policy twisted\n");
     return 2;
   }
   auto px = proactor::create();
@@ -90,5 +176,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "reconnecting_client: %s\n", px.error().message().c_str());
     return 1;
   }
+  if (style == "callback") return run_callback(*px.value(), args, make_policy(args));
   return px.value()->run(run(args));
 }
