@@ -75,6 +75,13 @@ task<Failure> tcp_transport::run() {
   // connection (abortConnection inside dataReceived, say).
   co_await yield();
   const Failure why = reason_.value_or(connectionDone);
+  if (IProducer* p = std::exchange(producer_, nullptr)) {
+    try {
+      p->stopProducing();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "Unhandled Error in stopProducing: %s\n", e.what());
+    }
+  }
   try {
     protocol_->connectionLost(why);
   } catch (const std::exception& e) {
@@ -113,7 +120,10 @@ task<void> tcp_transport::reader() {
 task<void> tcp_transport::writer() {
   for (;;) {
     if (out_.empty()) {
-      if (disconnecting && !aborting_) {
+      // Closing waits for a pull producer, or a paused push producer, to be unregistered (Twisted);
+      // an unpaused push producer does not hold the close and is stopped.
+      const bool producer_holds = producer_ && (!streaming_ || producer_paused_);
+      if (disconnecting && !aborting_ && !producer_holds) {
         end(connectionDone);  // everything was flushed: close cleanly
         co_return;
       }
@@ -128,7 +138,38 @@ task<void> tcp_transport::writer() {
       if (r.error() != errc::operation_canceled) end(lost_because(r.error()));
       co_return;
     }
+    after_drain();
   }
+}
+
+void tcp_transport::after_drain() {
+  if (!producer_ || reason_ || buffered() > lowWaterMark) return;
+  if (streaming_) {
+    if (!producer_paused_) return;
+    producer_paused_ = false;  // one resume per pause: edge-triggered (spec §7.2 item 6)
+    guarded("resumeProducing", [this] { producer_->resumeProducing(); });
+  } else if (out_.empty()) {
+    guarded("resumeProducing", [this] { producer_->resumeProducing(); });
+  }
+}
+
+result<void> tcp_transport::registerProducer(IProducer* producer, bool streaming) {
+  if (producer_) return failure(errc::invalid_state);  // "was never unregistered"
+  if (!connected || reason_) {
+    producer->stopProducing();
+    return success();
+  }
+  producer_ = producer;
+  streaming_ = streaming;
+  producer_paused_ = false;
+  if (!streaming) guarded("resumeProducing", [this] { producer_->resumeProducing(); });  // pull: ask at once
+  return success();
+}
+
+void tcp_transport::unregisterProducer() {
+  producer_ = nullptr;
+  producer_paused_ = false;
+  if (connected && disconnecting) write_wanted_.set();  // a close may have been waiting for this
 }
 
 void tcp_transport::end(Failure why) {
@@ -141,6 +182,10 @@ void tcp_transport::write(std::string_view data) {
   if (!connected || reason_ || aborting_ || data.empty()) return;
   out_.append(data);
   write_wanted_.set();
+  if (producer_ && streaming_ && !producer_paused_ && buffered() > highWaterMark) {
+    producer_paused_ = true;  // once per full episode, not on every write (spec §7.2 item 6)
+    guarded("pauseProducing", [this] { producer_->pauseProducing(); });
+  }
 }
 
 void tcp_transport::writeSequence(std::span<const std::string_view> data) {

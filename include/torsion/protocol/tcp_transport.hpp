@@ -42,6 +42,8 @@ class tcp_transport final : public ITransport {
   void pauseProducing() override;
   void resumeProducing() override;
   void stopProducing() override { loseConnection(); }
+  result<void> registerProducer(IProducer* producer, bool streaming) override;
+  void unregisterProducer() override;
   void setTcpNoDelay(bool enabled) override { (void)stream_.set_no_delay(enabled); }
   bool getTcpNoDelay() const override {
     auto r = stream_.no_delay();
@@ -53,12 +55,14 @@ class tcp_transport final : public ITransport {
     return r && r.value();
   }
 
-  std::size_t buffered() const noexcept { return out_.size(); }
+  // Bytes written and not yet handed to the kernel, including the chunk being sent.
+  std::size_t buffered() const noexcept { return out_.size() + sending_.size(); }
 
  private:
   task<void> reader();
   task<void> writer();
   void end(Failure why);
+  void after_drain();  // the writer emptied its buffer: resume producers
   // Run a protocol callback; an exception aborts the connection (spec §7.2 item 2).
   void guarded(const char* what, const std::function<void()>& fn);
 
@@ -74,6 +78,9 @@ class tcp_transport final : public ITransport {
   std::optional<Failure> reason_;
   bool paused_ = false;
   bool aborting_ = false;
+  IProducer* producer_ = nullptr;
+  bool streaming_ = false;
+  bool producer_paused_ = false;
 };
 
 }  // namespace torsion::twisted
