@@ -104,7 +104,13 @@ task<void> tcp_transport::reader() {
       co_return;
     }
     if (n.value() == 0) {
-      end(connectionDone);  // the peer closed its side
+      // The peer closed its side. A half-closeable protocol is told and keeps the connection (it
+      // calls loseConnection when done); any other gets connectionLost(ConnectionDone).
+      if (auto* hc = dynamic_cast<IHalfCloseableProtocol*>(protocol_.get())) {
+        guarded("readConnectionLost", [hc] { hc->readConnectionLost(); });
+      } else {
+        end(connectionDone);
+      }
       co_return;
     }
     // Paused: hold this chunk and stop reading until resumed (no re-arm while paused).
@@ -126,6 +132,16 @@ task<void> tcp_transport::writer() {
       if (disconnecting && !aborting_ && !producer_holds) {
         end(connectionDone);  // everything was flushed: close cleanly
         co_return;
+      }
+      if (write_closing_ && !write_closed_) {
+        write_closed_ = true;
+        auto shut = stream_.shutdown_write();
+        if (!shut) {
+          end(lost_because(shut.error()));
+          co_return;
+        }
+        if (auto* hc = dynamic_cast<IHalfCloseableProtocol*>(protocol_.get()))
+          guarded("writeConnectionLost", [hc] { hc->writeConnectionLost(); });
       }
       const bool woke = co_await write_wanted_.wait();
       if (!woke) co_return;
@@ -179,7 +195,7 @@ void tcp_transport::end(Failure why) {
 }
 
 void tcp_transport::write(std::string_view data) {
-  if (!connected || reason_ || aborting_ || data.empty()) return;
+  if (!connected || reason_ || aborting_ || write_closing_ || data.empty()) return;
   out_.append(data);
   write_wanted_.set();
   if (producer_ && streaming_ && !producer_paused_ && buffered() > highWaterMark) {
@@ -197,6 +213,12 @@ void tcp_transport::loseConnection() {
   disconnecting = true;
   reader_stop_.request_stop();  // stop reading now
   write_wanted_.set();          // the writer flushes, then closes
+}
+
+void tcp_transport::loseWriteConnection() {
+  if (!connected || disconnecting || write_closing_) return;
+  write_closing_ = true;
+  write_wanted_.set();  // the writer flushes, then sends the FIN
 }
 
 void tcp_transport::abortConnection() {

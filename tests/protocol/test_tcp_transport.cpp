@@ -300,3 +300,96 @@ TEST_CASE("getPeer and getHost match the other side - writes after connectionLos
     CHECK(fac.rec.lost[0].is_clean());
   }(f.port_number(), f.factory));
 }
+
+namespace {
+struct HalfCloser : Protocol, IHalfCloseableProtocol {
+  std::vector<std::string>* events;
+  std::string received;
+  void dataReceived(std::string_view d) override { received.append(d); }
+  void readConnectionLost() override {
+    events->push_back("readConnectionLost " + received);
+    transport->write("reply after your FIN");
+    transport->loseConnection();
+  }
+  void writeConnectionLost() override { events->push_back("writeConnectionLost"); }
+  void connectionLost(const Failure& r) override { events->push_back("connectionLost " + error_code_name(r.code())); }
+};
+}  // namespace
+
+TEST_CASE("half-close - readConnectionLost instead of connectionLost and writing goes on", "[protocol]") {
+  fixture f;
+  std::vector<std::string> events;
+  struct HCFactory : ServerFactory {
+    std::vector<std::string>* events;
+    std::unique_ptr<Protocol> buildProtocol(const Address&) override {
+      auto p = std::make_unique<HalfCloser>();
+      p->events = events;
+      return p;
+    }
+  } hc;
+  hc.events = &events;
+  auto port = f.reactor.listenTCP(0, hc, 50, "127.0.0.1");
+  REQUIRE(port);
+  auto [data, how] = f.px.run([](std::uint16_t port) -> task<std::pair<std::string, std::error_code>> {
+    auto s = co_await connect("127.0.0.1", port);
+    REQUIRE(s);
+    const std::string msg = "request";
+    auto w = co_await s.value().write_all(std::as_bytes(std::span(msg)));
+    REQUIRE(w);
+    REQUIRE(s.value().shutdown_write());  // our FIN: the server's read side ends, its write side lives
+    co_return co_await read_to_end(s.value());
+  }(port.value()->getHost().port));
+  CHECK_FALSE(how);
+  CHECK(data == "reply after your FIN");
+  f.px.run([](std::vector<std::string>& ev) -> task<void> {
+    while (ev.size() < 2) co_await nop();
+  }(events));
+  CHECK(events == std::vector<std::string>{"readConnectionLost request", "connectionLost connection_done"});
+}
+
+TEST_CASE("loseWriteConnection sends a FIN and tells a half-closeable protocol - later writes are dropped",
+          "[protocol]") {
+  fixture f;
+  std::vector<std::string> events;
+  struct Writer : HalfCloser {
+    void connectionMade() override {
+      transport->write("hello");
+      transport->loseWriteConnection();
+      transport->write("dropped");
+    }
+  };
+  struct WFactory : ServerFactory {
+    std::vector<std::string>* events;
+    std::unique_ptr<Protocol> buildProtocol(const Address&) override {
+      auto p = std::make_unique<Writer>();
+      p->events = events;
+      return p;
+    }
+  } wf;
+  wf.events = &events;
+  auto port = f.reactor.listenTCP(0, wf, 50, "127.0.0.1");
+  REQUIRE(port);
+  auto got = f.px.run([](std::uint16_t port, std::vector<std::string>& ev) -> task<std::string> {
+    auto s = co_await connect("127.0.0.1", port);
+    REQUIRE(s);
+    std::string all;
+    std::vector<std::byte> buf(1024);
+    for (;;) {  // read up to the server's FIN
+      auto n = co_await s.value().read_some(buf);
+      REQUIRE(n);
+      if (n.value() == 0) break;
+      all.append(reinterpret_cast<const char*>(buf.data()), n.value());
+    }
+    while (ev.empty()) co_await nop();
+    CHECK(ev == std::vector<std::string>{"writeConnectionLost"});  // the connection is still up
+    const std::string msg = "still reading";
+    auto w = co_await s.value().write_all(std::as_bytes(std::span(msg)));
+    REQUIRE(w);
+    REQUIRE(s.value().shutdown_write());
+    while (ev.size() < 3) co_await nop();
+    co_return all;
+  }(port.value()->getHost().port, events));
+  CHECK(got == "hello");
+  CHECK(events == std::vector<std::string>{"writeConnectionLost", "readConnectionLost still reading",
+                                           "connectionLost connection_done"});
+}

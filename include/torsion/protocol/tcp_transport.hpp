@@ -37,6 +37,7 @@ class tcp_transport final : public ITransport {
   void writeSequence(std::span<const std::string_view> data) override;
   void loseConnection() override;
   void abortConnection() override;
+  void loseWriteConnection() override;
   Address getPeer() const override { return peer_; }
   Address getHost() const override { return host_; }
   void pauseProducing() override;
@@ -78,6 +79,8 @@ class tcp_transport final : public ITransport {
   std::optional<Failure> reason_;
   bool paused_ = false;
   bool aborting_ = false;
+  bool write_closing_ = false;
+  bool write_closed_ = false;
   IProducer* producer_ = nullptr;
   bool streaming_ = false;
   bool producer_paused_ = false;

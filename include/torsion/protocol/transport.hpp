@@ -34,6 +34,9 @@ class ITransport {
   // Drop buffered output and reset the connection; connectionLost(connection_aborted) comes on a
   // later loop turn, never from inside this call.
   virtual void abortConnection() = 0;
+  // Half-close: send everything buffered, then FIN; reading goes on. Later writes are dropped. A
+  // protocol that implements IHalfCloseableProtocol hears writeConnectionLost().
+  virtual void loseWriteConnection() = 0;
   virtual Address getPeer() const = 0;
   virtual Address getHost() const = 0;
 
