@@ -5,6 +5,7 @@
 #include <torsion/protocol/reactor.hpp>
 #include <torsion/protocol/tcp_transport.hpp>
 #include <torsion/core/yield.hpp>
+#include <sys/socket.h>
 #include <vector>
 
 using namespace torsion;
@@ -278,4 +279,82 @@ TEST_CASE("Twisted N - numPorts counts listening ports and stopFactory runs on t
   CHECK(sf.numPorts == 0);
   CHECK(trace == trace_t{"server startFactory", "server stopFactory"});
   CHECK(reactor.listenTCP(p1.value()->getHost().port, sf, 50, "127.0.0.1"));  // the port can be bound again
+}
+
+TEST_CASE("Twisted G - a connect timeout is clientConnectionFailed timed_out", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  // A listener with a full backlog drops SYNs.
+  auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
+  REQUIRE(l);
+  const endpoint ep = l.value().local_endpoint().value();
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    sockaddr_storage ss{};
+    const socklen_t len = ep.to_sockaddr(ss);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
+    fillers.push_back(fd);
+  }
+  TraceClientFactory cf(&trace, &reactor);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto c = reactor.connectTCP("127.0.0.1", ep.port(), cf, 0.2);
+  reactor.run();
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+  for (int fd : fillers) ::close(fd);
+  CHECK(trace == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                         "client clientConnectionFailed timed_out state=disconnected", "client stopFactory"});
+  CHECK(elapsed >= std::chrono::milliseconds(200));
+  CHECK(elapsed < std::chrono::seconds(3));
+}
+
+TEST_CASE("Twisted H - a name that does not resolve is clientConnectionFailed dns_lookup_failed", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceClientFactory cf(&trace, &reactor);
+  auto c = reactor.connectTCP("nonexistent.invalid", 80, cf, 10);
+  reactor.run();
+  CHECK(trace == trace_t{"client startFactory", "client startedConnecting state=connecting",
+                         "client clientConnectionFailed dns_lookup_failed state=disconnected", "client stopFactory"});
+}
+
+TEST_CASE("Twisted M - a bindAddress in use fails asynchronously with connect_bind_failed", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  auto taken = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
+  REQUIRE(taken);
+  TraceClientFactory cf(&trace, &reactor);
+  auto c = reactor.connectTCP("127.0.0.1", closed_port(), cf, 30,
+                              std::pair<std::string, std::uint16_t>{"127.0.0.1", taken.value().local_endpoint().value().port()});
+  trace.push_back("client connectTCP returned");
+  reactor.run();
+  CHECK(trace == trace_t{"client startFactory", "client startedConnecting state=connecting", "client connectTCP returned",
+                         "client clientConnectionFailed connect_bind_failed state=disconnected", "client stopFactory"});
+  // And listenTCP on a port in use is an error at once (Twisted raises CannotListenError).
+  TraceServerFactory sf(&trace);
+  auto busy = reactor.listenTCP(taken.value().local_endpoint().value().port(), sf, 50, "127.0.0.1");
+  REQUIRE_FALSE(busy);
+  CHECK(busy.error() == std::errc::address_in_use);
+  CHECK(sf.numPorts == 0);  // doStart only after a successful listen
+}
+
+TEST_CASE("an exception in a server connectionMade aborts that connection (Torsion decision 7.2 item 2)", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  sf.on_made = [](TraceProto&) { throw std::runtime_error("boom in server connectionMade"); };
+  auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(port);
+  TraceClientFactory cf(&trace, &reactor);
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);
+  reactor.run();
+  CHECK(side(trace, "server") == trace_t{"server startFactory", "server buildProtocol", "server connectionMade connected=1",
+                                         "server connectionLost application_error"});
+  // The client sees the reset of an aborted connection.
+  const trace_t client = side(trace, "client");
+  CHECK(std::find(client.begin(), client.end(), "client connectionLost connection_lost") != client.end());
 }
