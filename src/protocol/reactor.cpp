@@ -19,20 +19,22 @@ Port::Port(Reactor& r, tcp_listener l, Factory& f) : reactor_(r), listener_(std:
 
 Port::~Port() {
   *alive_ = false;
-  if (listener_.is_open()) {
-    listener_.close();
-    factory_.doStop();  // no later turn to wait for: the port is going away now
-  }
+  if (listener_.is_open()) listener_.close();
+  // No later turn to wait for: the port (and soon, perhaps, its factory) is going away now.
+  if (listener_open_or_stop_pending()) factory_.doStop();
 }
+
+bool Port::listener_open_or_stop_pending() noexcept { return std::exchange(factory_running_, false); }
 
 void Port::stopListening() {
   if (!listener_.is_open()) return;
   listener_.close();
-  // Twisted stops the factory from a later loop turn (stopListening returns a Deferred).
-  reactor_.tasks().spawn([](Factory& f) -> task<void> {
+  // Twisted stops the factory from a later loop turn (stopListening returns a Deferred). The task
+  // checks that the port still exists: its destructor stops the factory itself otherwise.
+  reactor_.tasks().spawn([](Port* self, std::shared_ptr<bool> alive) -> task<void> {
     co_await yield();
-    f.doStop();
-  }(factory_));
+    if (*alive && self->listener_open_or_stop_pending()) self->factory_.doStop();
+  }(this, alive_));
 }
 
 task<void> Port::accept_loop() {

@@ -16,13 +16,14 @@
 #include "torsion/net/tcp_listener.hpp"
 #include "torsion/protocol/address.hpp"
 #include "torsion/protocol/connector.hpp"
+#include "torsion/protocol/delayed_call.hpp"
 #include "torsion/protocol/factory.hpp"
 
 namespace torsion::twisted {
 
 class Reactor;
 
-// What listenTCP returns (IListeningPort).
+// What listenTCP returns (IListeningPort). The factory must outlive the port.
 class Port {
  public:
   Port(Reactor& r, tcp_listener l, Factory& f);
@@ -39,12 +40,15 @@ class Port {
   friend class Reactor;
   task<void> accept_loop();
   task<void> serve(tcp_stream s);
+  // True once: whoever stops the factory first (the deferred stopListening or the destructor).
+  bool listener_open_or_stop_pending() noexcept;
 
   Reactor& reactor_;
   tcp_listener listener_;
   Factory& factory_;
   Address host_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool factory_running_ = true;  // doStart ran for this port; doStop has not yet
 };
 
 class Reactor {
@@ -61,6 +65,11 @@ class Reactor {
   std::unique_ptr<Connector> connectTCP(std::string host, std::uint16_t port, ClientFactory& factory,
                                         double timeout = 30,
                                         std::optional<std::pair<std::string, std::uint16_t>> bindAddress = {});
+
+  // Run fn after `seconds` on the reactor's clock; the handle can cancel, reset or delay it.
+  std::shared_ptr<DelayedCall> callLater(double seconds, std::function<void()> fn) {
+    return twisted::callLater(clock(), seconds, std::move(fn));
+  }
 
   // Run until stop(); callWhenRunning functions run first.
   void run();
