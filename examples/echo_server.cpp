@@ -84,12 +84,6 @@ int serve_callback(proactor& px, const std::string& host, std::uint16_t port) {
   const twisted::Address where = listening.value()->getHost();
   std::printf("listening on %s\n", endpoint(ip_address::parse(where.host).value(), where.port).to_string().c_str());
   std::fflush(stdout);
-  reactor.tasks().spawn([](twisted::Reactor& r) -> task<void> {
-    signal_set stop_signals{SIGINT, SIGTERM};
-    auto sig = co_await stop_signals.wait();
-    (void)sig;
-    r.stop();
-  }(reactor));
   reactor.run();
   return 0;
 }

@@ -119,12 +119,6 @@ int run_callback(proactor& px, const example::cli& args, std::unique_ptr<backoff
   factory.maxDelay = p.max_delay;
   factory.maxRetries = p.max_retries;
   if (args.has("seed")) factory.rng = &rng;
-  reactor.tasks().spawn([](twisted::Reactor& r) -> task<void> {
-    signal_set stop_signals{SIGINT, SIGTERM};
-    auto sig = co_await stop_signals.wait();
-    (void)sig;
-    r.stop();
-  }(reactor));
   auto connector = reactor.connectTCP(args.str("host", "127.0.0.1"), args.num<std::uint16_t>("port", 0, 1, 65535), factory);
   reactor.run();
   factory.stopTrying();

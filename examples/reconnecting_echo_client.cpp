@@ -51,12 +51,6 @@ int main(int argc, char** argv) {
   Reactor reactor(px);
   EchoClientFactory factory;
   auto connector = reactor.connectTCP(args.str("host", "127.0.0.1"), args.num<std::uint16_t>("port", 0, 1, 65535), factory);
-  reactor.tasks().spawn([](Reactor& r) -> torsion::task<void> {
-    torsion::signal_set stop_signals{SIGINT, SIGTERM};
-    auto sig = co_await stop_signals.wait();
-    (void)sig;
-    r.stop();
-  }(reactor));
   reactor.run();
   factory.stopTrying();
 }

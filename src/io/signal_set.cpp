@@ -15,7 +15,7 @@ signal_set::signal_set(std::initializer_list<int> signals, proactor& px) : px_(p
   sigset_t set;
   sigemptyset(&set);
   for (int s : signals) sigaddset(&set, s);
-  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) throw std::system_error(errno_code(errno), "pthread_sigmask");
+  if (pthread_sigmask(SIG_BLOCK, &set, &previous_mask_) != 0) throw std::system_error(errno_code(errno), "pthread_sigmask");
   fd_ = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
   if (fd_ < 0) throw std::system_error(errno_code(errno), "signalfd");
 }
@@ -25,6 +25,7 @@ signal_set::~signal_set() {
     px_.cancel_fd(fd_);
     ::close(fd_);
   }
+  pthread_sigmask(SIG_SETMASK, &previous_mask_, nullptr);
 }
 
 task<result<int>> signal_set::wait() {

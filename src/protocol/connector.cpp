@@ -49,13 +49,7 @@ void Connector::connection_failed(connector&, std::error_code reason) {
 }
 
 void Connector::connection_made(connector&, tcp_stream stream) {
-  const auto peer = stream.peer_endpoint();
-  std::unique_ptr<Protocol> p;
-  try {
-    p = factory_.buildProtocol(peer ? Address::from(peer.value()) : Address{});
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "Unhandled Error in %s.buildProtocol: %s\n", factory_.logPrefix().c_str(), e.what());
-  }
+  auto p = build_protocol_logged(factory_, stream);
   if (!p) {
     // Client-side refusal (spec §1.4 E): close, then clientConnectionLost(ConnectionDone) with no
     // protocol callbacks.

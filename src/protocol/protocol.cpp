@@ -44,6 +44,16 @@ std::unique_ptr<Protocol> Factory::buildProtocol(const Address&) {
   return p;
 }
 
+std::unique_ptr<Protocol> build_protocol_logged(Factory& factory, const tcp_stream& s) {
+  const auto peer = s.peer_endpoint();
+  try {
+    return factory.buildProtocol(peer ? Address::from(peer.value()) : Address{});
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "Unhandled Error in %s.buildProtocol: %s\n", factory.logPrefix().c_str(), e.what());
+    return nullptr;
+  }
+}
+
 void Factory::doStart() {
   if (!numPorts) {
     if (noisy) std::fprintf(stderr, "Starting factory %s\n", logPrefix().c_str());

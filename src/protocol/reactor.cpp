@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "torsion/core/yield.hpp"
+#include "torsion/io/signal_set.hpp"
 #include "torsion/protocol/tcp_transport.hpp"
 #include "torsion/time/real_clock.hpp"
 #include "torsion/time/sleep.hpp"
@@ -55,13 +56,7 @@ task<void> Port::accept_loop() {
 }
 
 task<void> Port::serve(tcp_stream s) {
-  const auto peer = s.peer_endpoint();
-  std::unique_ptr<Protocol> p;
-  try {
-    p = factory_.buildProtocol(peer ? Address::from(peer.value()) : Address{});
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "Unhandled Error in %s.buildProtocol: %s\n", factory_.logPrefix().c_str(), e.what());
-  }
+  auto p = build_protocol_logged(factory_, s);
   if (!p) co_return;  // refused: the stream closes here, the client sees a clean close
   tcp_transport t(std::move(s), std::move(p));
   auto why = co_await t.run();
@@ -113,12 +108,19 @@ std::unique_ptr<Connector> Reactor::connectTCP(std::string host, std::uint16_t p
   return c;
 }
 
-void Reactor::run() { px_.run(main()); }
+void Reactor::run(bool installSignalHandlers) { px_.run(main(installSignalHandlers)); }
+
+task<void> Reactor::stop_on_signals() {
+  signal_set signals{SIGINT, SIGTERM};
+  auto sig = co_await signals.wait();
+  if (sig) stop();  // an error here means the reactor is already stopping
+}
 
 void Reactor::stop() { stop_requested_.set(); }
 
-task<void> Reactor::main() {
+task<void> Reactor::main(bool install_signal_handlers) {
   running_ = true;
+  if (install_signal_handlers) tasks_.spawn(stop_on_signals());
   auto pending = std::move(when_running_);
   when_running_.clear();
   for (auto& fn : pending) fn();

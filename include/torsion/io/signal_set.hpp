@@ -1,7 +1,8 @@
 #pragma once
 // Wait for POSIX signals as an awaitable (signalfd read through the ring). Constructing a
 // signal_set blocks those signals for the calling thread so they queue for the signalfd instead
-// of running default handlers; create it before starting other threads so they inherit the mask.
+// of running default handlers (create it before starting other threads so they inherit the mask);
+// destroying it restores the thread's previous mask.
 #include <sys/signalfd.h>
 
 #include <initializer_list>
@@ -26,6 +27,7 @@ class signal_set {
   proactor& px_;
   int fd_ = -1;
   signalfd_siginfo info_{};
+  sigset_t previous_mask_{};
 };
 
 }  // namespace torsion

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "torsion/net/tcp_stream.hpp"
 #include "torsion/protocol/address.hpp"
 #include "torsion/protocol/failure.hpp"
 #include "torsion/protocol/protocol.hpp"
@@ -40,6 +41,9 @@ class Factory {
 };
 
 class ServerFactory : public Factory {};
+
+// factory.buildProtocol(peer of s), an exception logged and taken as a refusal (null).
+std::unique_ptr<Protocol> build_protocol_logged(Factory& factory, const tcp_stream& s);
 
 class ClientFactory : public Factory {
  public:

@@ -71,8 +71,9 @@ class Reactor {
     return twisted::callLater(clock(), seconds, std::move(fn));
   }
 
-  // Run until stop(); callWhenRunning functions run first.
-  void run();
+  // Run until stop(); callWhenRunning functions run first. As Twisted's reactor.run(), SIGINT and
+  // SIGTERM stop the reactor unless installSignalHandlers is false.
+  void run(bool installSignalHandlers = true);
   void stop();
   void callWhenRunning(std::function<void()> fn) { when_running_.push_back(std::move(fn)); }
   bool running() const noexcept { return running_; }
@@ -84,7 +85,8 @@ class Reactor {
   task_group& tasks() noexcept { return tasks_; }
 
  private:
-  task<void> main();
+  task<void> main(bool install_signal_handlers);
+  task<void> stop_on_signals();
 
   proactor& px_;
   task_group tasks_;
