@@ -362,3 +362,23 @@ TEST_CASE("an exception in a server connectionMade aborts that connection (Torsi
   const trace_t client = side(trace, "client");
   CHECK(std::find(client.begin(), client.end(), "client connectionLost connection_lost") != client.end());
 }
+
+TEST_CASE("Twisted D2 - server refusal while the client writes in connectionMade is still a clean close", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  trace_t trace;
+  TraceServerFactory sf(&trace);
+  sf.refuse = true;
+  auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
+  REQUIRE(port);
+  TraceClientFactory cf(&trace, &reactor);
+  cf.on_made = [](TraceProto& p) { p.transport->write(std::string(1000, 'x')); };
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);
+  reactor.run();
+  const trace_t client = side(trace, "client");
+  REQUIRE(client.size() == 7);
+  CHECK(client[3] == "client connectionMade connected=1");
+  // The spec saw ConnectionDone; an RST race is possible in theory when unread data is discarded.
+  CHECK((client[4] == "client connectionLost connection_done" || client[4] == "client connectionLost connection_lost"));
+  CHECK(client.back() == "client stopFactory");
+}

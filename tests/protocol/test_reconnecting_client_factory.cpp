@@ -183,3 +183,55 @@ TEST_CASE("both styles go through one engine and see the same delays", "[protoco
   REQUIRE(coro_delays.size() == 6);
   for (std::size_t i = 0; i < 6; ++i) CHECK(coro_delays[i] == Approx(f.delays[i]).epsilon(1e-9));
 }
+
+TEST_CASE("Twisted L - RCF against a server that drops each connection with resetDelay in buildProtocol", "[protocol]") {
+  proactor px;
+  Reactor reactor(px);
+  virtual_clock clk;
+  python_random rng(1);
+  struct DropServer : ServerFactory {
+    std::unique_ptr<Protocol> buildProtocol(const Address&) override {
+      struct Dropper : Protocol {
+        void connectionMade() override { transport->loseConnection(); }
+      };
+      return std::make_unique<Dropper>();
+    }
+  } server;
+  auto port = reactor.listenTCP(0, server, 50, "127.0.0.1");
+  REQUIRE(port);
+  struct Resetting : TracingRCF {
+    int connections = 0;
+    std::unique_ptr<Protocol> buildProtocol(const Address& a) override {
+      trace.push_back("buildProtocol -> resetDelay() retries was " + std::to_string(retries));
+      resetDelay();
+      ++connections;
+      return ReconnectingClientFactory::buildProtocol(a);
+    }
+    void clientConnectionLost(Connector* c, const Failure& r) override {
+      trace.push_back("clientConnectionLost " + error_code_name(r.code()));
+      ReconnectingClientFactory::clientConnectionLost(c, r);
+      if (engine().retry_pending()) delays.push_back(delay);
+    }
+  } f;
+  f.protocol = [] { return std::make_unique<Protocol>(); };
+  f.clock = &clk;
+  f.rng = &rng;
+  f.initialDelay = f.delay = 0.01;
+  f.jitter = 0;
+  auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, f);
+  px.run([](Resetting& f, virtual_clock& clk) -> task<void> {
+    for (int i = 0; i < 100000 && f.connections < 3; ++i) {
+      if (f.engine().retry_pending()) clk.advance(*f.engine().pending_at() - clk.now());
+      co_await nop();
+    }
+    f.stopTrying();
+    for (int i = 0; i < 10; ++i) co_await nop();
+  }(f, clk));
+  CHECK(f.connections == 3);
+  // Every retry waits initialDelay * factor: resetDelay() restarted the sequence each time.
+  REQUIRE(f.delays.size() >= 2);
+  for (double d : f.delays) CHECK(d == Approx(0.027182818284590453).epsilon(1e-12));
+  // The factory is stopped and started around every retry, as in Twisted's log.
+  CHECK(std::count(f.trace.begin(), f.trace.end(), "startFactory") >= 3);
+  CHECK(std::count(f.trace.begin(), f.trace.end(), "buildProtocol -> resetDelay() retries was 1") >= 2);
+}
