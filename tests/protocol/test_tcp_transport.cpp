@@ -85,8 +85,8 @@ task<std::pair<std::string, std::error_code>> read_to_end(tcp_stream& s) {
 
 struct fixture {
   proactor px;
+  OneShot factory;  // before the reactor: its shutdown still calls the protocols the factory made
   Reactor reactor{px};
-  OneShot factory;
   std::unique_ptr<Port> port;
   fixture() { port = std::move(reactor.listenTCP(0, factory, 50, "127.0.0.1")).value(); }
   std::uint16_t port_number() const { return port->getHost().port; }
