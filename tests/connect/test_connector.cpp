@@ -38,7 +38,7 @@ std::uint16_t closed_port() {
 }
 
 task<void> turns(int n) {
-  for (int i = 0; i < n; ++i) co_await nop();
+  for (int i = 0; i < n; ++i) (void)co_await nop();
 }
 
 }  // namespace
@@ -58,7 +58,7 @@ TEST_CASE("connector state machine follows Twisted's rules", "[connect]") {
   CHECK(rec.log == std::vector<std::string>{"started connecting"});  // synchronously, inside connect()
   CHECK(c.connect().error() == errc::invalid_state);                 // "can't connect in this state"
   px.run([](connector& c) -> task<void> {
-    while (c.state() == connector_state::connecting) co_await nop();
+    while (c.state() == connector_state::connecting) (void)co_await nop();
   }(c));
   CHECK(c.state() == connector_state::connected);
   CHECK(c.connect().error() == errc::invalid_state);
@@ -94,7 +94,7 @@ TEST_CASE("a listener may reconnect from inside connection_failed", "[connect]")
   connector c("127.0.0.1", closed_port(), {}, rec, clk);
   REQUIRE(c.connect());
   px.run([](int& tries) -> task<void> {
-    while (tries < 3) co_await nop();
+    while (tries < 3) (void)co_await nop();
   }(tries));
   CHECK(rec.log == std::vector<std::string>{"started connecting", "failed connection_refused disconnected",
                                             "started connecting", "failed connection_refused disconnected",

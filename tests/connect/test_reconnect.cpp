@@ -52,7 +52,7 @@ reconnect_options virtual_options(std::uint16_t port, std::unique_ptr<twisted_ba
 task<bool> until(std::function<bool()> pred, int max_turns = 20000) {
   for (int i = 0; i < max_turns; ++i) {
     if (pred()) co_return true;
-    co_await nop();
+    (void)co_await nop();
   }
   co_return pred();
 }
@@ -165,7 +165,7 @@ TEST_CASE("stop_trying aborts the very first attempt in flight", "[connect]") {
     result<void> out = failure(errc::invalid_state);
     g.spawn([](reconnecting_client& c, result<void>& out) -> task<void> { out = co_await c.run(never_called); }(client,
                                                                                                               out));
-    for (int i = 0; i < 5; ++i) co_await nop();
+    for (int i = 0; i < 5; ++i) (void)co_await nop();
     CHECK(client.get_connector().state() == connector_state::connecting);
     client.stop_trying();  // Twisted would let this first attempt complete (§1.5 item 7); we abort it
     CHECK(client.get_connector().state() == connector_state::disconnected);

@@ -87,7 +87,7 @@ TEST_CASE("cancelling a pending recv reports operation_canceled", "[io]") {
     g.spawn([](proactor& p, int fd, std::span<std::byte> b, result<std::size_t>& out) -> task<void> {
       out = co_await recv_into(p, fd, b);
     }(p, fd, b, out));
-    co_await nop(p);  // the recv is now in the kernel, waiting for data that never comes
+    (void)co_await nop(p);  // the recv is now in the kernel, waiting for data that never comes
     CHECK(p.in_flight() == 1);
     src.request_stop();
     co_await g.join();
@@ -146,7 +146,7 @@ TEST_CASE("far more operations than the CQ holds all complete - without exceedin
     for (int turn = 0; turn < 4; ++turn) {
       max_in_flight = std::max(max_in_flight, px.in_flight());
       max_waiting = std::max(max_waiting, px.waiting_for_capacity());
-      co_await sleep_for(1ms);
+      (void)co_await sleep_for(1ms);
     }
     for (int i = 0; i < pairs; ++i) REQUIRE(::write(socks[i].b, "x", 1) == 1);
     co_await g.join();
@@ -185,7 +185,7 @@ TEST_CASE("destroying a task while its recv is in flight is safe", "[io]") {
   // only indirectly; the slot keeps the op alive and the cancel has completed).
   REQUIRE(::write(pair.b, "late data", 9) == 9);
   px.run([](proactor& p) -> task<void> {
-    for (int i = 0; i < 5; ++i) co_await nop(p);
+    for (int i = 0; i < 5; ++i) (void)co_await nop(p);
   }(px));
   CHECK(px.in_flight() == 0);
   CHECK(px.stale_cqes() == 0);
@@ -240,7 +240,7 @@ TEST_CASE("post_from_any_thread runs every job on the proactor's thread", "[io][
   for (auto& t : posters) t.join();
   px.post_from_any_thread([&] { px.remove_external_work(); });
   px.run([](int& ran) -> task<void> {
-    while (ran < threads * per_thread) co_await nop();
+    while (ran < threads * per_thread) (void)co_await nop();
   }(ran));
   CHECK(ran == threads * per_thread);
   CHECK(all_on_owner);
@@ -257,7 +257,7 @@ TEST_CASE("closing a socket cancels the operations pending on it", "[io]") {
     g.spawn([](tcp_stream& s, std::span<std::byte> b, result<std::size_t>& out) -> task<void> {
       out = co_await s.read_some(b);
     }(s, buf, out));
-    co_await nop(p);
+    (void)co_await nop(p);
     CHECK(s.close());
     co_await g.join();
     co_return out;

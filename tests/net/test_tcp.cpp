@@ -259,7 +259,7 @@ TEST_CASE("accept can be cancelled - and closing the listener ends pending accep
 
     result<tcp_stream> ended = success(tcp_stream{});
     g.spawn([](tcp_listener& l, result<tcp_stream>& out) -> task<void> { out = co_await l.accept(); }(l.value(), ended));
-    co_await nop();
+    (void)co_await nop();
     l.value().close();
     co_await g.join();
     REQUIRE_FALSE(ended);
@@ -283,7 +283,7 @@ TEST_CASE("connections nobody accepts wait in a bounded queue - then in the back
       REQUIRE(c);
       clients.push_back(std::move(c).value());
     }
-    for (int i = 0; i < 5; ++i) co_await nop();
+    for (int i = 0; i < 5; ++i) (void)co_await nop();
     // Every one of them can still be accepted, none lost.
     for (int i = 0; i < 10; ++i) {
       auto s = co_await with_timeout(
@@ -306,7 +306,7 @@ TEST_CASE("cancelling a connect in flight reports operation_canceled and leaves 
     task_group g;
     result<tcp_stream> out = failure(errc::invalid_state);
     g.spawn([](endpoint ep, result<tcp_stream>& out) -> task<void> { out = co_await connect(ep); }(ep, out));
-    for (int i = 0; i < 3; ++i) co_await nop();  // the SYN is out, unanswered
+    for (int i = 0; i < 3; ++i) (void)co_await nop();  // the SYN is out, unanswered
     g.request_stop();
     co_await g.join();
     co_return out;

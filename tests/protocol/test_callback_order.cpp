@@ -206,7 +206,7 @@ TEST_CASE("Twisted F - stopConnecting inside startedConnecting fails synchronous
                          "client stopConnecting returned state=disconnected"});
   // The aborted attempt finishes on the loop; let it, so nothing is left suspended at the end.
   px.run([]() -> task<void> {
-    for (int i = 0; i < 5; ++i) co_await yield();
+    for (int i = 0; i < 5; ++i) (void)co_await yield();
   }());
 }
 
@@ -276,10 +276,10 @@ TEST_CASE("Twisted N - numPorts counts listening ports and stopFactory runs on t
   p1.value()->stopListening();
   CHECK(sf.numPorts == 2);  // the factory stops on a later loop turn
   reactor.callWhenRunning([&] { reactor.stop(); });
-  px.run([]() -> task<void> { co_await yield(); co_await yield(); }());
+  px.run([]() -> task<void> { (void)co_await yield(); (void)co_await yield(); }());
   CHECK(sf.numPorts == 1);
   p2.value()->stopListening();
-  px.run([]() -> task<void> { co_await yield(); co_await yield(); }());
+  px.run([]() -> task<void> { (void)co_await yield(); (void)co_await yield(); }());
   CHECK(sf.numPorts == 0);
   CHECK(trace == trace_t{"server startFactory", "server stopFactory"});
   CHECK(reactor.listenTCP(p1.value()->getHost().port, sf, 50, "127.0.0.1"));  // the port can be bound again

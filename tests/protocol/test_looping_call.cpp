@@ -560,7 +560,7 @@ TEST_CASE("testEveryIteration on the real clock runs once per loop turn", "[prot
     for (int i = 0; i < 1000; ++i) {
       if (!lc.running) break;
       ++turns;
-      co_await yield();
+      (void)co_await yield();
     }
   }(ran, turns, d));
   CHECK(ran == 6);

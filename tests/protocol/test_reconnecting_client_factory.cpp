@@ -41,7 +41,7 @@ struct TracingRCF : ReconnectingClientFactory {
 task<void> drive(TracingRCF& f, virtual_clock& clk) {
   for (int i = 0; i < 100000 && !f.gave_up; ++i) {
     if (f.engine().retry_pending()) clk.advance(*f.engine().pending_at() - clk.now());
-    co_await nop();
+    (void)co_await nop();
   }
 }
 
@@ -127,7 +127,7 @@ TEST_CASE("test_stopTryingDoesNotReconnect - stopTrying during an attempt schedu
                                             "stopFactory"});
   // The aborted attempt finishes on the loop; let it, so nothing is left suspended at the end.
   px.run([]() -> task<void> {
-    for (int i = 0; i < 5; ++i) co_await nop();
+    for (int i = 0; i < 5; ++i) (void)co_await nop();
   }());
 }
 
@@ -173,7 +173,7 @@ TEST_CASE("both styles go through one engine and see the same delays", "[protoco
     }(client, out, finished));
     for (int i = 0; i < 100000 && !finished; ++i) {
       if (client.engine().retry_pending()) clk.advance(*client.engine().pending_at() - clk.now());
-      co_await nop();
+      (void)co_await nop();
     }
     co_await g.join();
     co_return out;
@@ -222,10 +222,10 @@ TEST_CASE("Twisted L - RCF against a server that drops each connection with rese
   px.run([](Resetting& f, virtual_clock& clk) -> task<void> {
     for (int i = 0; i < 100000 && f.connections < 3; ++i) {
       if (f.engine().retry_pending()) clk.advance(*f.engine().pending_at() - clk.now());
-      co_await nop();
+      (void)co_await nop();
     }
     f.stopTrying();
-    for (int i = 0; i < 10; ++i) co_await nop();
+    for (int i = 0; i < 10; ++i) (void)co_await nop();
   }(f, clk));
   CHECK(f.connections == 3);
   // Every retry waits initialDelay * factor: resetDelay() restarted the sequence each time.

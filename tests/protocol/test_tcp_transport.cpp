@@ -67,8 +67,8 @@ struct OneShot : ServerFactory {
 };
 
 task<void> until_lost(OneShot& fac) {
-  while (fac.rec.lost.empty()) co_await nop();
-  for (int i = 0; i < 5; ++i) co_await nop();  // time for a second connectionLost, if there were one
+  while (fac.rec.lost.empty()) (void)co_await nop();
+  for (int i = 0; i < 5; ++i) (void)co_await nop();  // time for a second connectionLost, if there were one
 }
 
 // Read everything until the peer closes (or resets); returns the bytes and the way it ended.
@@ -182,7 +182,7 @@ TEST_CASE("a slow reader pauses a streaming producer once and resumes it once - 
     auto s = co_await connect("127.0.0.1", port);
     REQUIRE(s);
     // Do not read until the producer has been paused: the kernel buffers fill, ours reaches the mark.
-    while (prod.pauses == 0) co_await sleep_for(1ms);
+    while (prod.pauses == 0) (void)co_await sleep_for(1ms);
     CHECK(prod.resumes == 0);
     // Now read, pumping the producer whenever it is resumed.
     std::vector<std::byte> buf(65536);
@@ -224,8 +224,8 @@ TEST_CASE("a pull producer is asked at once and after each drain - loseConnectio
   auto [data, how] = f.px.run([](std::uint16_t port, Puller& pull, OneShot& fac) -> task<std::pair<std::string, std::error_code>> {
     auto s = co_await connect("127.0.0.1", port);
     REQUIRE(s);
-    while (pull.resumes < 4) co_await nop();
-    for (int i = 0; i < 10; ++i) co_await nop();
+    while (pull.resumes < 4) (void)co_await nop();
+    for (int i = 0; i < 10; ++i) (void)co_await nop();
     CHECK(fac.rec.lost.empty());  // still open: the pull producer holds the close
     fac.made->transport->unregisterProducer();
     co_return co_await read_to_end(s.value());
@@ -276,7 +276,7 @@ TEST_CASE("pauseProducing holds received data until resumeProducing", "[protocol
     (void)slept;
     CHECK(fac.rec.received.empty());
     fac.made->transport->resumeProducing();
-    while (fac.rec.received.size() < msg.size()) co_await nop();
+    while (fac.rec.received.size() < msg.size()) (void)co_await nop();
     CHECK(fac.rec.received == msg);
   }(f.port_number(), f.factory));
 }
@@ -286,7 +286,7 @@ TEST_CASE("getPeer and getHost match the other side - writes after connectionLos
   f.px.run([](std::uint16_t port, OneShot& fac) -> task<void> {
     auto s = co_await connect("127.0.0.1", port);
     REQUIRE(s);
-    while (!fac.made) co_await nop();
+    while (!fac.made) (void)co_await nop();
     const auto local = s.value().local_endpoint().value();
     CHECK(fac.made->transport->getPeer() == Address{"TCP", "127.0.0.1", local.port()});
     CHECK(fac.made->transport->getHost() == Address{"TCP", "127.0.0.1", port});
@@ -296,7 +296,7 @@ TEST_CASE("getPeer and getHost match the other side - writes after connectionLos
     ITransport* t = fac.made->transport;
     t->write("before the end");
     (void)s.value().close();
-    while (fac.rec.lost.empty()) co_await nop();
+    while (fac.rec.lost.empty()) (void)co_await nop();
     CHECK(fac.rec.lost[0].is_clean());
   }(f.port_number(), f.factory));
 }
@@ -342,7 +342,7 @@ TEST_CASE("half-close - readConnectionLost instead of connectionLost and writing
   CHECK_FALSE(how);
   CHECK(data == "reply after your FIN");
   f.px.run([](std::vector<std::string>& ev) -> task<void> {
-    while (ev.size() < 2) co_await nop();
+    while (ev.size() < 2) (void)co_await nop();
   }(events));
   CHECK(events == std::vector<std::string>{"readConnectionLost request", "connectionLost connection_done"});
 }
@@ -380,13 +380,13 @@ TEST_CASE("loseWriteConnection sends a FIN and tells a half-closeable protocol -
       if (n.value() == 0) break;
       all.append(reinterpret_cast<const char*>(buf.data()), n.value());
     }
-    while (ev.empty()) co_await nop();
+    while (ev.empty()) (void)co_await nop();
     CHECK(ev == std::vector<std::string>{"writeConnectionLost"});  // the connection is still up
     const std::string msg = "still reading";
     auto w = co_await s.value().write_all(std::as_bytes(std::span(msg)));
     REQUIRE(w);
     REQUIRE(s.value().shutdown_write());
-    while (ev.size() < 3) co_await nop();
+    while (ev.size() < 3) (void)co_await nop();
     co_return all;
   }(port.value()->getHost().port, events));
   CHECK(got == "hello");

@@ -22,7 +22,7 @@ TEST_CASE("concurrent sleeps finish in deadline order", "[time]") {
   std::vector<int> order;
   px.run([](std::vector<int>& order) -> task<void> {
     auto nap = [](int ms, std::vector<int>& order) -> task<void> {
-      co_await sleep_for(std::chrono::milliseconds(ms));
+      (void)co_await sleep_for(std::chrono::milliseconds(ms));
       order.push_back(ms);
     };
     co_await when_all(nap(30, order), nap(10, order), nap(20, order), nap(0, order));
@@ -37,7 +37,7 @@ TEST_CASE("a stop request ends a sleep early with operation_canceled", "[time]")
     task_group g;
     result<void> out = success();
     g.spawn([](result<void>& out) -> task<void> { out = co_await sleep_for(10s); }(out));
-    co_await sleep_for(5ms);
+    (void)co_await sleep_for(5ms);
     g.request_stop();
     co_await g.join();
     co_return out;
@@ -79,7 +79,7 @@ TEST_CASE("with_timeout runs on an injected virtual clock", "[time]") {
   CHECK_FALSE(out);
   c.advance(1s);
   // The winner's cancellation of the loser is resumed through the proactor's ready queue.
-  px.run([]() -> task<void> { co_await nop(); }());
+  px.run([]() -> task<void> { (void)co_await nop(); }());
   REQUIRE(out);
   REQUIRE_FALSE(*out);
   CHECK(out->error() == errc::timed_out);
