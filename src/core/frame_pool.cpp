@@ -6,9 +6,7 @@
 namespace torsion::frame_pool {
 namespace {
 
-constexpr std::size_t granule = 64;
 constexpr std::size_t buckets = 32;  // frames up to 2 KiB are pooled
-constexpr std::size_t max_cached_per_bucket = 4096;
 
 struct free_node {
   free_node* next;
@@ -32,7 +30,6 @@ struct pool {
 
 thread_local pool tls_pool;
 
-constexpr std::size_t bucket_of(std::size_t size) { return (size + granule - 1) / granule - 1; }
 
 }  // namespace
 
@@ -43,6 +40,12 @@ void* allocate(std::size_t size) {
 }
 void deallocate(void* p, std::size_t) noexcept { ::operator delete(p); }
 #else
+namespace {
+constexpr std::size_t granule = 64;
+constexpr std::size_t max_cached_per_bucket = 4096;
+constexpr std::size_t bucket_of(std::size_t size) { return (size + granule - 1) / granule - 1; }
+}  // namespace
+
 void* allocate(std::size_t size) {
   const std::size_t b = bucket_of(size);
   if (b >= buckets) {
