@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <vector>
 
+#include "support/loopback.hpp"
+
 using namespace torsion;
 using namespace torsion::twisted;
 
@@ -29,20 +31,26 @@ struct TraceProto : Protocol {
   void connectionLost(const Failure& r) override { trace->push_back(side + " connectionLost " + why(r)); }
 };
 
+// buildProtocol of both trace factories: log it, then refuse or make a TraceProto for that side.
+std::unique_ptr<Protocol> build_traced(Factory& f, const std::string& side, trace_t* trace, bool refuse,
+                                       const std::function<void(TraceProto&)>& on_made) {
+  trace->push_back(side + " buildProtocol" + (refuse ? " -> None" : ""));
+  if (refuse) return nullptr;
+  auto p = std::make_unique<TraceProto>();
+  p->trace = trace;
+  p->side = side;
+  p->on_made = on_made;
+  p->factory = &f;
+  return p;
+}
+
 struct TraceServerFactory : ServerFactory {
   trace_t* trace;
   std::function<void(TraceProto&)> on_made;
   bool refuse = false;
   explicit TraceServerFactory(trace_t* t) : trace(t) {}
   std::unique_ptr<Protocol> buildProtocol(const Address&) override {
-    trace->push_back(std::string("server buildProtocol") + (refuse ? " -> None" : ""));
-    if (refuse) return nullptr;
-    auto p = std::make_unique<TraceProto>();
-    p->trace = trace;
-    p->side = "server";
-    p->on_made = on_made;
-    p->factory = this;
-    return p;
+    return build_traced(*this, "server", trace, refuse, on_made);
   }
   void startFactory() override { trace->push_back("server startFactory"); }
   void stopFactory() override { trace->push_back("server stopFactory"); }
@@ -57,14 +65,7 @@ struct TraceClientFactory : ClientFactory {
   bool done = false;
   TraceClientFactory(trace_t* t, Reactor* r) : trace(t), reactor(r) {}
   std::unique_ptr<Protocol> buildProtocol(const Address&) override {
-    trace->push_back(std::string("client buildProtocol") + (refuse ? " -> None" : ""));
-    if (refuse) return nullptr;
-    auto p = std::make_unique<TraceProto>();
-    p->trace = trace;
-    p->side = "client";
-    p->on_made = on_made;
-    p->factory = this;
-    return p;
+    return build_traced(*this, "client", trace, refuse, on_made);
   }
   void startFactory() override { trace->push_back("client startFactory"); }
   void stopFactory() override {
@@ -293,14 +294,9 @@ TEST_CASE("Twisted G - a connect timeout is clientConnectionFailed timed_out", "
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
   REQUIRE(l);
   const endpoint ep = l.value().local_endpoint().value();
-  std::vector<int> fillers;
-  for (int i = 0; i < 4; ++i) {
-    sockaddr_storage ss{};
-    const socklen_t len = ep.to_sockaddr(ss);
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    ::connect(fd, reinterpret_cast<sockaddr*>(&ss), len);
-    fillers.push_back(fd);
-  }
+  sockaddr_storage ss{};
+  const socklen_t len = ep.to_sockaddr(ss);
+  const std::vector<int> fillers = torsion_test::fill_backlog(reinterpret_cast<sockaddr*>(&ss), len);
   TraceClientFactory cf(&trace, &reactor);
   const auto t0 = std::chrono::steady_clock::now();
   auto c = reactor.connectTCP("127.0.0.1", ep.port(), cf, 0.2);
