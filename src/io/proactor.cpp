@@ -98,9 +98,7 @@ void proactor::shutdown_ring() noexcept {
     __kernel_timespec ts{.tv_sec = 0, .tv_nsec = 10'000'000};
     io_uring_cqe* cqe = nullptr;
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
-    ++deferring_;
-    reap(true);
-    --deferring_;
+    reap_deferred();
   }
 }
 
@@ -151,16 +149,7 @@ void proactor::release_slot(std::uint32_t idx) noexcept {
 io_uring_sqe* proactor::get_sqe() {
   for (;;) {
     if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
-    // SQ full: hand what we have to the kernel. EBUSY/EAGAIN mean the kernel wants us to reap
-    // first; doing so (deferred) makes room without resuming anyone from inside this call.
-    const int r = io_uring_submit(&ring_);
-    ++submit_calls_;
-    if (r == -EBUSY || r == -EAGAIN) {
-      ++deferring_;
-      io_uring_get_events(&ring_);
-      reap(true);
-      --deferring_;
-    }
+    flush_submissions();  // SQ full: hand what we have to the kernel
   }
 }
 
@@ -170,11 +159,17 @@ void proactor::flush_submissions() {
     const int r = io_uring_submit(&ring_);
     ++submit_calls_;
     if (r != -EBUSY && r != -EAGAIN) return;
-    ++deferring_;
+    // The kernel wants its completions reaped first; doing so deferred makes room without
+    // resuming anyone from inside this call.
     io_uring_get_events(&ring_);
-    reap(true);
-    --deferring_;
+    reap_deferred();
   }
+}
+
+void proactor::reap_deferred() {
+  ++deferring_;
+  reap();
+  --deferring_;
 }
 
 void proactor::cancel_op(std::uint64_t ud) {
@@ -235,15 +230,11 @@ void proactor::abandon_op(std::uint64_t ud) {
   }
   // Fallback: ask, then reap until the final CQE, queuing other completions for later.
   cancel_op(ud);
-  ++deferring_;
   while (s.in_use && s.generation == (ud >> 32)) {
     flush_submissions();
-    io_uring_cqe* cqe = nullptr;
     io_uring_submit_and_wait(&ring_, 1);
-    (void)cqe;
-    reap(true);
+    reap_deferred();
   }
-  --deferring_;
 }
 
 void proactor::cancel_fd(int fd) noexcept {
@@ -353,10 +344,10 @@ void proactor::run_once() {
     io_uring_submit_and_wait(&ring_, 1);
   }
   ++submit_calls_;
-  reap(false);
+  reap();
 }
 
-void proactor::reap(bool) {
+void proactor::reap() {
   std::array<io_uring_cqe*, 256> batch;
   std::array<std::uint64_t, 256> uds;
   std::array<int, 256> res;

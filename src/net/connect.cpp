@@ -38,9 +38,9 @@ task<result<tcp_stream>> connect_once(const endpoint& ep, const connect_options&
   if (!r) co_return map_connect_error(r.error());
   // Connecting to a local port nobody listens on can, rarely, pick that same port as the source
   // and connect the socket to itself. That is a failed attempt, not a connection.
+  // The peer is `ep` itself, so one getsockname() tells.
   auto local = s.local_endpoint();
-  auto peer = s.peer_endpoint();
-  if (local && peer && local.value() == peer.value()) co_return failure(errc::self_connect);
+  if (local && local.value() == ep) co_return failure(errc::self_connect);
   co_return std::move(s);
 }
 

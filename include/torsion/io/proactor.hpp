@@ -171,7 +171,9 @@ class proactor final : public scheduler {
 
   void init_after_setup();
   void release_slot(std::uint32_t idx) noexcept;
-  void reap(bool deferred);
+  void reap();
+  // Reap with resumptions queued for the next loop turn instead of run inline.
+  void reap_deferred();
   void dispatch(std::uint64_t ud, int res, std::uint32_t flags);
   void submit_waiting();
   bool run_ready();
