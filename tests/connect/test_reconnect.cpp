@@ -156,9 +156,7 @@ TEST_CASE("stop_trying aborts the very first attempt in flight", "[connect]") {
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
   REQUIRE(l);
   const endpoint ep = l.value().local_endpoint().value();
-  sockaddr_storage ss{};
-  const socklen_t len = ep.to_sockaddr(ss);
-  const std::vector<int> fillers = torsion_test::fill_backlog(reinterpret_cast<sockaddr*>(&ss), len);
+  const std::vector<int> fillers = torsion_test::fill_backlog(ep);
   reconnecting_client client(virtual_options(ep.port(), twisted_no_jitter(), clk, rng, log));
   auto r = px.run([](reconnecting_client& client) -> task<result<void>> {
     task_group g;

@@ -164,9 +164,7 @@ TEST_CASE("a connection attempt that is never answered ends in timed_out", "[net
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
   REQUIRE(l);
   const endpoint ep = l.value().local_endpoint().value();
-  sockaddr_storage ss{};
-  const socklen_t len = ep.to_sockaddr(ss);
-  const std::vector<int> held = torsion_test::fill_backlog(reinterpret_cast<sockaddr*>(&ss), len);
+  const std::vector<int> held = torsion_test::fill_backlog(ep);
   const auto t0 = std::chrono::steady_clock::now();
   auto r = px.run([](endpoint ep) -> task<result<tcp_stream>> {
     co_return co_await connect(ep, {.timeout = 200ms});
@@ -298,9 +296,7 @@ TEST_CASE("cancelling a connect in flight reports operation_canceled and leaves 
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
   REQUIRE(l);
   const endpoint ep = l.value().local_endpoint().value();
-  sockaddr_storage ss{};
-  const socklen_t len = ep.to_sockaddr(ss);
-  const std::vector<int> held = torsion_test::fill_backlog(reinterpret_cast<sockaddr*>(&ss), len);
+  const std::vector<int> held = torsion_test::fill_backlog(ep);
   const auto t0 = std::chrono::steady_clock::now();
   auto r = px.run([](endpoint ep) -> task<result<tcp_stream>> {
     task_group g;

@@ -294,9 +294,7 @@ TEST_CASE("Twisted G - a connect timeout is clientConnectionFailed timed_out", "
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0), {.backlog = 0});
   REQUIRE(l);
   const endpoint ep = l.value().local_endpoint().value();
-  sockaddr_storage ss{};
-  const socklen_t len = ep.to_sockaddr(ss);
-  const std::vector<int> fillers = torsion_test::fill_backlog(reinterpret_cast<sockaddr*>(&ss), len);
+  const std::vector<int> fillers = torsion_test::fill_backlog(ep);
   TraceClientFactory cf(&trace, &reactor);
   const auto t0 = std::chrono::steady_clock::now();
   auto c = reactor.connectTCP("127.0.0.1", ep.port(), cf, 0.2);

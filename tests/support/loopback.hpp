@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "torsion/net/address.hpp"
+
 namespace torsion_test {
 
 struct fd_pair {
@@ -62,6 +64,12 @@ inline std::vector<int> fill_backlog(const sockaddr* addr, socklen_t len, int n 
     fds.push_back(fd);
   }
   return fds;
+}
+
+inline std::vector<int> fill_backlog(const torsion::endpoint& ep, int n = 4) {
+  sockaddr_storage ss{};
+  const socklen_t len = ep.to_sockaddr(ss);
+  return fill_backlog(reinterpret_cast<const sockaddr*>(&ss), len, n);
 }
 
 }  // namespace torsion_test
