@@ -24,12 +24,12 @@ class SomeProtocol : public Protocol {
 class SomeFactory : public ClientFactory {
  public:
   explicit SomeFactory(Reactor& r) : reactor(r) { protocol = [] { return std::make_unique<SomeProtocol>(); }; }
-  void clientConnectionFailed(Connector*, const Failure& reason) override {
+  void clientConnectionFailed(IConnector*, const Failure& reason) override {
     std::cerr << "Connection failed: " << reason.getErrorMessage() << std::endl;
     failed = true;
     reactor.stop();
   }
-  void clientConnectionLost(Connector*, const Failure&) override { reactor.stop(); }
+  void clientConnectionLost(IConnector*, const Failure&) override { reactor.stop(); }
   Reactor& reactor;
   bool failed = false;
 };

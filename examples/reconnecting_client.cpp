@@ -74,7 +74,7 @@ class EventPrinter : public twisted::ReconnectingClientFactory {
  public:
   explicit EventPrinter(twisted::Reactor& r) : reactor_(r), start_(r.seconds()) { protocol = [] { return std::make_unique<Hello>(); }; }
 
-  void startedConnecting(twisted::Connector* c) override {
+  void startedConnecting(twisted::IConnector* c) override {
     print_event(now(), "attempt");
     ReconnectingClientFactory::startedConnecting(c);
   }
@@ -82,12 +82,12 @@ class EventPrinter : public twisted::ReconnectingClientFactory {
     print_event(now(), "connected");
     return ReconnectingClientFactory::buildProtocol(addr);
   }
-  void clientConnectionFailed(twisted::Connector* c, const twisted::Failure& reason) override {
+  void clientConnectionFailed(twisted::IConnector* c, const twisted::Failure& reason) override {
     print_event(now(), "failed", {}, reason.code());
     ReconnectingClientFactory::clientConnectionFailed(c, reason);
     after_failure();
   }
-  void clientConnectionLost(twisted::Connector* c, const twisted::Failure& reason) override {
+  void clientConnectionLost(twisted::IConnector* c, const twisted::Failure& reason) override {
     print_event(now(), "lost", {}, reason.code());
     ReconnectingClientFactory::clientConnectionLost(c, reason);
     after_failure();

@@ -23,7 +23,7 @@ class Echo : public Protocol {
 
 class EchoClientFactory : public ReconnectingClientFactory {
  public:
-  void startedConnecting(Connector* connector) override {
+  void startedConnecting(IConnector* connector) override {
     std::cout << "Started to connect." << std::endl;
     ReconnectingClientFactory::startedConnecting(connector);
   }
@@ -35,11 +35,11 @@ class EchoClientFactory : public ReconnectingClientFactory {
     p->factory = this;
     return p;
   }
-  void clientConnectionLost(Connector* connector, const Failure& reason) override {
+  void clientConnectionLost(IConnector* connector, const Failure& reason) override {
     std::cout << "Lost connection.  Reason: " << reason.getErrorMessage() << std::endl;
     ReconnectingClientFactory::clientConnectionLost(connector, reason);
   }
-  void clientConnectionFailed(Connector* connector, const Failure& reason) override {
+  void clientConnectionFailed(IConnector* connector, const Failure& reason) override {
     std::cout << "Connection failed. Reason: " << reason.getErrorMessage() << std::endl;
     ReconnectingClientFactory::clientConnectionFailed(connector, reason);
   }

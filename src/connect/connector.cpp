@@ -56,6 +56,9 @@ std::string error_code_name(const std::error_code& ec) {
       TORSION_NAME(io_uring_unsupported)
       TORSION_NAME(io_uring_memlock)
       TORSION_NAME(resource_exhausted)
+      TORSION_NAME(netstring_parse_error)
+      TORSION_NAME(length_limit_exceeded)
+      TORSION_NAME(string_too_long)
 #undef TORSION_NAME
     }
   }

@@ -15,13 +15,13 @@ void retry_engine::cancel_pending() noexcept {
   if (timer_.scheduled()) clock_.cancel(timer_);
 }
 
-void retry_engine::on_failure_or_loss(connector& c) {
+void retry_engine::on_failure_or_loss(connectable& c) {
   if (!continue_trying) return;
   connector_ = &c;
   retry(c);
 }
 
-std::optional<clock_source::duration> retry_engine::retry(connector& c) {
+std::optional<clock_source::duration> retry_engine::retry(connectable& c) {
   connector_ = &c;
   const auto now = clock_.now();
   const auto delay = policy_->next_delay(rng_, now);

@@ -16,6 +16,9 @@ class category final : public std::error_category {
       case errc::connection_aborted: return "connection was aborted locally";
       case errc::connection_refused: return "connection was refused by the other side";
       case errc::dns_lookup_failed: return "DNS lookup failed";
+      case errc::netstring_parse_error: return "the received netstring is malformed";
+      case errc::length_limit_exceeded: return "the received length prefix exceeds the configured maximum";
+      case errc::string_too_long: return "the string is too long for the length prefix";
       case errc::line_too_long: return "line is longer than the configured maximum";
       case errc::user_cancelled: return "user aborted the connection attempt";
       case errc::connect_bind_failed: return "could not bind the client socket to the requested address";

@@ -77,7 +77,7 @@ Reactor::~Reactor() {
 
 clock_source& Reactor::clock() const { return px_.use_service<real_clock>(); }
 
-result<std::unique_ptr<Port>> Reactor::listenTCP(std::uint16_t port, Factory& factory, int backlog,
+result<std::unique_ptr<IListeningPort>> Reactor::listenTCP(std::uint16_t port, Factory& factory, int backlog,
                                                  const std::string& interface) {
   ip_address addr = ip_address::any_v4();
   if (!interface.empty()) {
@@ -88,12 +88,11 @@ result<std::unique_ptr<Port>> Reactor::listenTCP(std::uint16_t port, Factory& fa
   factory.doStart();  // only once bind and listen have succeeded, as Twisted
   auto p = std::make_unique<Port>(*this, std::move(l), factory);
   tasks_.spawn(p->accept_loop());
-  return p;
+  return std::unique_ptr<IListeningPort>(std::move(p));
 }
 
-std::unique_ptr<Connector> Reactor::connectTCP(std::string host, std::uint16_t port, ClientFactory& factory,
-                                               double timeout,
-                                               std::optional<std::pair<std::string, std::uint16_t>> bindAddress) {
+std::unique_ptr<IConnector> Reactor::connectTCP(std::string host, std::uint16_t port, ClientFactory& factory,
+                                                double timeout, BindAddress bindAddress) {
   connect_options opts;
   opts.timeout = timeout > 0 ? std::optional<std::chrono::nanoseconds>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::duration<double>(timeout)))

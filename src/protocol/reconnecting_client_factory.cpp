@@ -22,24 +22,24 @@ ReconnectingClientFactory::ReconnectingClientFactory()
 
 ReconnectingClientFactory::~ReconnectingClientFactory() = default;
 
-void ReconnectingClientFactory::startedConnecting(Connector* c) {
+void ReconnectingClientFactory::startedConnecting(IConnector* c) {
   connector = c;
   engine_.started_connecting(c->engine());
 }
 
-void ReconnectingClientFactory::clientConnectionFailed(Connector* c, const Failure&) {
+void ReconnectingClientFactory::clientConnectionFailed(IConnector* c, const Failure&) {
   if (!continueTrying) return;
   connector = c;
   (void)retry(c);
 }
 
-void ReconnectingClientFactory::clientConnectionLost(Connector* c, const Failure&) {
+void ReconnectingClientFactory::clientConnectionLost(IConnector* c, const Failure&) {
   if (!continueTrying) return;
   connector = c;
   (void)retry(c);
 }
 
-result<void> ReconnectingClientFactory::retry(Connector* c) {
+result<void> ReconnectingClientFactory::retry(IConnector* c) {
   if (!c) c = connector;
   if (!c) return failure(errc::invalid_state);  // Twisted: ValueError("no connector to retry")
   connector = c;

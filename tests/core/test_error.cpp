@@ -17,7 +17,8 @@ constexpr errc all_codes[] = {
     errc::user_cancelled,     errc::connect_bind_failed, errc::cannot_listen,     errc::application_error,
     errc::invalid_address,    errc::invalid_port,        errc::invalid_state,     errc::not_connecting,
     errc::self_connect,       errc::no_protocol,         errc::io_uring_disabled, errc::io_uring_unsupported,
-    errc::io_uring_memlock,   errc::resource_exhausted,
+    errc::io_uring_memlock,   errc::resource_exhausted,  errc::netstring_parse_error, errc::length_limit_exceeded,
+    errc::string_too_long,
 };
 
 std::string message_of(errc e) { return std::error_code(e).message(); }

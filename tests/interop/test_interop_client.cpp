@@ -89,11 +89,11 @@ struct OneConnection : ClientFactory {
       : reactor(r), record(rec) {
     protocol = std::move(make);
   }
-  void clientConnectionFailed(Connector*, const Failure& reason) override {
+  void clientConnectionFailed(IConnector*, const Failure& reason) override {
     record.factory_failed.push_back(reason);
     reactor.stop();
   }
-  void clientConnectionLost(Connector*, const Failure& reason) override {
+  void clientConnectionLost(IConnector*, const Failure& reason) override {
     record.factory_lost.push_back(reason);
     reactor.stop();
   }

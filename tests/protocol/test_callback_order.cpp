@@ -60,7 +60,7 @@ struct TraceClientFactory : ClientFactory {
   trace_t* trace;
   Reactor* reactor;
   std::function<void(TraceProto&)> on_made;
-  std::function<void(Connector*)> on_started, on_lost;
+  std::function<void(IConnector*)> on_started, on_lost;
   bool refuse = false;
   bool done = false;
   TraceClientFactory(trace_t* t, Reactor* r) : trace(t), reactor(r) {}
@@ -73,14 +73,14 @@ struct TraceClientFactory : ClientFactory {
     done = true;
     reactor->stop();
   }
-  void startedConnecting(Connector* c) override {
+  void startedConnecting(IConnector* c) override {
     trace->push_back("client startedConnecting state=" + c->state());
     if (on_started) on_started(c);
   }
-  void clientConnectionFailed(Connector* c, const Failure& r) override {
+  void clientConnectionFailed(IConnector* c, const Failure& r) override {
     trace->push_back("client clientConnectionFailed " + why(r) + " state=" + c->state());
   }
-  void clientConnectionLost(Connector* c, const Failure& r) override {
+  void clientConnectionLost(IConnector* c, const Failure& r) override {
     trace->push_back("client clientConnectionLost " + why(r) + " state=" + c->state());
     if (on_lost) on_lost(c);
   }
@@ -197,7 +197,7 @@ TEST_CASE("Twisted F - stopConnecting inside startedConnecting fails synchronous
   Reactor reactor(px);
   trace_t trace;
   TraceClientFactory cf(&trace, &reactor);
-  cf.on_started = [&](Connector* c) {
+  cf.on_started = [&](IConnector* c) {
     REQUIRE(c->stopConnecting());
     trace.push_back("client stopConnecting returned state=" + c->state());
   };
@@ -219,8 +219,8 @@ TEST_CASE("Twisted I - connector state errors and disconnect while connected", "
   auto port = reactor.listenTCP(0, sf, 50, "127.0.0.1");
   REQUIRE(port);
   TraceClientFactory cf(&trace, &reactor);
-  Connector* conn = nullptr;
-  cf.on_started = [&](Connector* c) {
+  IConnector* conn = nullptr;
+  cf.on_started = [&](IConnector* c) {
     CHECK(c->connect().error() == errc::invalid_state);  // "can't connect in this state"
   };
   cf.on_made = [&](TraceProto&) {
@@ -252,7 +252,7 @@ TEST_CASE("Twisted J - a plain ClientFactory reconnecting from clientConnectionL
   REQUIRE(port);
   TraceClientFactory cf(&trace, &reactor);
   int lost = 0;
-  cf.on_lost = [&](Connector* c) {
+  cf.on_lost = [&](IConnector* c) {
     if (++lost == 1) REQUIRE(c->connect());
   };
   auto c = reactor.connectTCP("127.0.0.1", port.value()->getHost().port, cf);

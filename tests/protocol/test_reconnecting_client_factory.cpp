@@ -24,11 +24,11 @@ struct TracingRCF : ReconnectingClientFactory {
   bool gave_up = false;
   void startFactory() override { trace.push_back("startFactory"); }
   void stopFactory() override { trace.push_back("stopFactory"); }
-  void startedConnecting(Connector* c) override {
+  void startedConnecting(IConnector* c) override {
     trace.push_back("startedConnecting");
     ReconnectingClientFactory::startedConnecting(c);
   }
-  void clientConnectionFailed(Connector* c, const Failure& r) override {
+  void clientConnectionFailed(IConnector* c, const Failure& r) override {
     trace.push_back("clientConnectionFailed " + error_code_name(r.code()));
     const unsigned before = retries;
     ReconnectingClientFactory::clientConnectionFailed(c, r);
@@ -207,7 +207,7 @@ TEST_CASE("Twisted L - RCF against a server that drops each connection with rese
       ++connections;
       return ReconnectingClientFactory::buildProtocol(a);
     }
-    void clientConnectionLost(Connector* c, const Failure& r) override {
+    void clientConnectionLost(IConnector* c, const Failure& r) override {
       trace.push_back("clientConnectionLost " + error_code_name(r.code()));
       ReconnectingClientFactory::clientConnectionLost(c, r);
       if (engine().retry_pending()) delays.push_back(delay);

@@ -87,7 +87,7 @@ struct fixture {
   proactor px;
   OneShot factory;  // before the reactor: its shutdown still calls the protocols the factory made
   Reactor reactor{px};
-  std::unique_ptr<Port> port;
+  std::unique_ptr<IListeningPort> port;
   fixture() { port = std::move(reactor.listenTCP(0, factory, 50, "127.0.0.1")).value(); }
   std::uint16_t port_number() const { return port->getHost().port; }
 };

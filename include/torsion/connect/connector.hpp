@@ -21,7 +21,20 @@ namespace torsion {
 enum class connector_state { disconnected, connecting, connected };
 const char* to_string(connector_state s) noexcept;
 
-class connector {
+// What the retry engine drives: the connector below, or a test double (testing::FakeConnector) that
+// records the calls instead of connecting.
+class connectable {
+ public:
+  virtual ~connectable() = default;
+  virtual result<void> connect() = 0;
+  virtual result<void> stop_connecting() = 0;
+  virtual void disconnect() = 0;
+  virtual connector_state state() const noexcept = 0;
+  // Report an event (attempt, retry, gave_up, ...) to whoever observes this connector.
+  virtual void emit(connector_event e) const = 0;
+};
+
+class connector final : public connectable {
  public:
   // The owner's side. The state has already changed when each is called, so a listener may call
   // connect() again from connection_failed / connection_lost (Twisted's test_reconnect).
@@ -43,16 +56,16 @@ class connector {
   ~connector();
 
   // Start an attempt. invalid_state unless disconnected ("can't connect in this state").
-  result<void> connect();
+  result<void> connect() override;
   // Abandon the attempt in flight: connection_failed(user_cancelled) before this returns.
   // not_connecting unless connecting.
-  result<void> stop_connecting();
+  result<void> stop_connecting() override;
   // Whatever the state: stop connecting, ask the listener to close, or nothing.
-  void disconnect();
+  void disconnect() override;
   // The listener's connection has ended.
   void connection_lost(std::error_code reason);
 
-  connector_state state() const noexcept { return state_; }
+  connector_state state() const noexcept override { return state_; }
   const std::string& host() const noexcept { return host_; }
   std::uint16_t port() const noexcept { return port_; }
   const connect_options& options() const noexcept { return opts_; }
@@ -60,7 +73,7 @@ class connector {
 
   // Every event of this connector and of the retry engine driving it.
   void set_observer(std::function<void(const connector_event&)> fn) { observer_ = std::move(fn); }
-  void emit(connector_event e) const {
+  void emit(connector_event e) const override {
     if (observer_) observer_(e);
   }
 

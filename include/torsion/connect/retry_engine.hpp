@@ -25,13 +25,13 @@ class retry_engine {
   bool continue_trying = true;
 
   // Hooks for the connector's listener.
-  void started_connecting(connector& c) noexcept { connector_ = &c; }
-  void connection_failed(connector& c) { on_failure_or_loss(c); }
-  void connection_lost(connector& c) { on_failure_or_loss(c); }
+  void started_connecting(connectable& c) noexcept { connector_ = &c; }
+  void connection_failed(connectable& c) { on_failure_or_loss(c); }
+  void connection_lost(connectable& c) { on_failure_or_loss(c); }
 
   // Twisted's retry(connector): one policy step, then schedule connect() or give up. The delay, or
   // nothing when it gave up.
-  std::optional<clock_source::duration> retry(connector& c);
+  std::optional<clock_source::duration> retry(connectable& c);
   // retry() on the recorded connector; invalid_state if there is none ("no connector to retry").
   result<std::optional<clock_source::duration>> retry();
   // Stop for good: cancel a pending retry, abort an attempt in flight, ignore later failures.
@@ -45,13 +45,13 @@ class retry_engine {
     if (!timer_.scheduled()) return std::nullopt;
     return timer_.deadline;
   }
-  connector* recorded_connector() const noexcept { return connector_; }
+  connectable* recorded_connector() const noexcept { return connector_; }
   backoff_policy& policy() noexcept { return *policy_; }
   clock_source& clock() noexcept { return clock_; }
   random_source& rng() noexcept { return rng_; }
 
  private:
-  void on_failure_or_loss(connector& c);
+  void on_failure_or_loss(connectable& c);
   void cancel_pending() noexcept;
   static void fire(timer_entry& e);
 
@@ -62,7 +62,7 @@ class retry_engine {
   std::unique_ptr<backoff_policy> policy_;
   clock_source& clock_;
   random_source& rng_;
-  connector* connector_ = nullptr;
+  connectable* connector_ = nullptr;
   retry_timer timer_;
 };
 

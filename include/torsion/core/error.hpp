@@ -29,6 +29,9 @@ enum class errc : int {
   io_uring_unsupported,
   io_uring_memlock,
   resource_exhausted,
+  netstring_parse_error,
+  length_limit_exceeded,
+  string_too_long,
 };
 
 const std::error_category& torsion_category() noexcept;

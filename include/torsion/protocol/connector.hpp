@@ -17,24 +17,37 @@ namespace torsion::twisted {
 class Reactor;
 class tcp_transport;
 
-class Connector final : private connector::listener {
+// IConnector: what a ClientFactory's callbacks receive. Connector (below) is the TCP one;
+// testing::FakeConnector is MemoryReactor's. engine() is what the retry engine drives.
+class IConnector {
+ public:
+  virtual ~IConnector() = default;
+  virtual result<void> connect() = 0;
+  virtual result<void> stopConnecting() = 0;
+  virtual void disconnect() = 0;
+  virtual Address getDestination() const = 0;
+  // "disconnected", "connecting" or "connected", as Twisted's connector.state.
+  virtual std::string state() const = 0;
+  virtual connectable& engine() noexcept = 0;
+};
+
+class Connector final : public IConnector, private connector::listener {
  public:
   Connector(Reactor& reactor, std::string host, std::uint16_t port, ClientFactory& factory, connect_options opts);
   Connector(const Connector&) = delete;
   ~Connector() override;
 
   // invalid_state unless disconnected ("can't connect in this state").
-  result<void> connect();
+  result<void> connect() override;
   // not_connecting unless connecting; clientConnectionFailed(user_cancelled) runs before it returns.
-  result<void> stopConnecting() { return engine_.stop_connecting(); }
-  void disconnect() { engine_.disconnect(); }
-  Address getDestination() const { return {"TCP", engine_.host(), engine_.port()}; }
-  // "disconnected", "connecting" or "connected", as Twisted's connector.state.
-  std::string state() const { return to_string(engine_.state()); }
+  result<void> stopConnecting() override { return engine_.stop_connecting(); }
+  void disconnect() override { engine_.disconnect(); }
+  Address getDestination() const override { return {"TCP", engine_.host(), engine_.port()}; }
+  std::string state() const override { return to_string(engine_.state()); }
   ITransport* transport() const noexcept;
 
   // The engine underneath, shared with the coroutine style.
-  connector& engine() noexcept { return engine_; }
+  connector& engine() noexcept override { return engine_; }
 
  private:
   void started_connecting(connector&) override;

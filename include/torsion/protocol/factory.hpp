@@ -13,7 +13,7 @@
 
 namespace torsion::twisted {
 
-class Connector;
+class IConnector;
 
 class Factory {
  public:
@@ -47,9 +47,9 @@ std::unique_ptr<Protocol> build_protocol_logged(Factory& factory, const tcp_stre
 
 class ClientFactory : public Factory {
  public:
-  virtual void startedConnecting(Connector* /*connector*/) {}
-  virtual void clientConnectionFailed(Connector* /*connector*/, const Failure& /*reason*/) {}
-  virtual void clientConnectionLost(Connector* /*connector*/, const Failure& /*reason*/) {}
+  virtual void startedConnecting(IConnector* /*connector*/) {}
+  virtual void clientConnectionFailed(IConnector* /*connector*/, const Failure& /*reason*/) {}
+  virtual void clientConnectionLost(IConnector* /*connector*/, const Failure& /*reason*/) {}
 };
 
 }  // namespace torsion::twisted

@@ -18,22 +18,23 @@
 #include "torsion/protocol/connector.hpp"
 #include "torsion/protocol/delayed_call.hpp"
 #include "torsion/protocol/factory.hpp"
+#include "torsion/protocol/reactor_interfaces.hpp"
 
 namespace torsion::twisted {
 
 class Reactor;
 
 // What listenTCP returns (IListeningPort). The factory must outlive the port.
-class Port {
+class Port final : public IListeningPort {
  public:
   Port(Reactor& r, tcp_listener l, Factory& f);
   Port(const Port&) = delete;
-  ~Port();
+  ~Port() override;
 
   // Stop accepting. The factory's doStop runs on a later loop turn; connections already accepted
   // stay up. A second call does nothing.
-  void stopListening();
-  Address getHost() const { return host_; }
+  void stopListening() override;
+  Address getHost() const override { return host_; }
   bool listening() const noexcept { return listener_.is_open(); }
 
  private:
@@ -51,23 +52,22 @@ class Port {
   bool factory_running_ = true;  // doStart ran for this port; doStop has not yet
 };
 
-class Reactor {
+class Reactor final : public IReactorTCP, public IReactorTime {
  public:
   explicit Reactor(proactor& px = *proactor::current());
   Reactor(const Reactor&) = delete;
-  ~Reactor();
+  ~Reactor() override;
 
   // Bind and listen now (errors such as EADDRINUSE come back at once, Twisted's CannotListenError).
   // interface "" means all IPv4 addresses.
-  result<std::unique_ptr<Port>> listenTCP(std::uint16_t port, Factory& factory, int backlog = 50,
-                                          const std::string& interface = "");
+  result<std::unique_ptr<IListeningPort>> listenTCP(std::uint16_t port, Factory& factory, int backlog = 50,
+                                                    const std::string& interface = "") override;
   // Start connecting now (startedConnecting has run when this returns). timeout in seconds, 0 for none.
-  std::unique_ptr<Connector> connectTCP(std::string host, std::uint16_t port, ClientFactory& factory,
-                                        double timeout = 30,
-                                        std::optional<std::pair<std::string, std::uint16_t>> bindAddress = {});
+  std::unique_ptr<IConnector> connectTCP(std::string host, std::uint16_t port, ClientFactory& factory,
+                                         double timeout = 30, BindAddress bindAddress = {}) override;
 
   // Run fn after `seconds` on the reactor's clock; the handle can cancel, reset or delay it.
-  std::shared_ptr<DelayedCall> callLater(double seconds, std::function<void()> fn) {
+  std::shared_ptr<DelayedCall> callLater(double seconds, std::function<void()> fn) override {
     return twisted::callLater(clock(), seconds, std::move(fn));
   }
 
@@ -77,7 +77,7 @@ class Reactor {
   void stop();
   void callWhenRunning(std::function<void()> fn) { when_running_.push_back(std::move(fn)); }
   bool running() const noexcept { return running_; }
-  double seconds() const { return clock().seconds(); }
+  double seconds() const override { return clock().seconds(); }
   clock_source& clock() const;
 
   proactor& get_proactor() noexcept { return px_; }

@@ -57,15 +57,15 @@ class ReconnectingClientFactory : public ClientFactory {
   clock_source* clock = nullptr;
   random_source* rng = nullptr;
   // The connector, recorded from startedConnecting on (Twisted records it only on a failure).
-  Connector* connector = nullptr;
+  IConnector* connector = nullptr;
 
-  void startedConnecting(Connector* c) override;
-  void clientConnectionFailed(Connector* c, const Failure& reason) override;
-  void clientConnectionLost(Connector* c, const Failure& reason) override;
+  void startedConnecting(IConnector* c) override;
+  void clientConnectionFailed(IConnector* c, const Failure& reason) override;
+  void clientConnectionLost(IConnector* c, const Failure& reason) override;
 
   // Twisted's retry(connector): a policy step, then connector.connect() after the delay, or give
   // up. invalid_state when there is no connector to retry.
-  result<void> retry(Connector* c = nullptr);
+  result<void> retry(IConnector* c = nullptr);
   void stopTrying();
   void resetDelay();
 

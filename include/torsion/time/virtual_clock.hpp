@@ -8,7 +8,7 @@
 
 namespace torsion {
 
-class virtual_clock final : public clock_source {
+class virtual_clock : public clock_source {
  public:
   time_point now() const noexcept override { return now_; }
   void schedule(timer_entry& e) override { q_.push(e); }
