@@ -141,6 +141,11 @@ class proactor final : public scheduler {
   std::uint32_t acquire_slot(unsigned weight, bool internal = false);
   detail::op_slot& slot(std::uint32_t idx) noexcept { return slots_[idx >> chunk_shift][idx & chunk_mask]; }
   io_uring_sqe* get_sqe();
+  // Make room for n SQEs in the same submission batch: an operation and its linked timeout must not
+  // be split by a flush (the kernel would run the operation unlinked and reject the lone timeout).
+  void reserve_sqes(unsigned n) {
+    if (io_uring_sq_space_left(&ring_) < n) flush_submissions();
+  }
   void enqueue_waiting(detail::io_awaiter_base* a) noexcept;
   void remove_waiting(detail::io_awaiter_base* a) noexcept;
   // Resume now, or on the next loop turn while the proactor is reaping inside a destructor.
