@@ -30,7 +30,10 @@ namespace torsion {
 
 struct proactor_config {
   unsigned sq_entries = 256;
-  unsigned cq_entries = 0;        // 0: four times sq_entries
+  // 0: the kernel's maximum, 65536 (1 MiB; four times sq_entries where that cannot be allocated).
+  // Half of it caps the operations in flight, and each open connection keeps one (its pending
+  // read), so this bounds the connections one proactor can serve at about cq_entries / 2.
+  unsigned cq_entries = 0;
   bool try_defer_taskrun = true;  // SINGLE_ISSUER | DEFER_TASKRUN, falling back when refused
   bool force_async_abandon = false;  // tests: skip IORING_REGISTER_SYNC_CANCEL
 };
