@@ -94,6 +94,11 @@ class proactor final : public scheduler {
   std::size_t capacity() const noexcept { return op_capacity_; }
   std::uint64_t stale_cqes() const noexcept { return stale_cqes_; }
   std::uint64_t submit_calls() const noexcept { return submit_calls_; }
+  // The kernel's view of CQ overflow, for tests and diagnostics (both stay 0/false while the
+  // capacity cap holds): completions it dropped (cq.koverflow), and whether it is holding back
+  // completions that did not fit in the CQ (IORING_SQ_CQ_OVERFLOW).
+  std::uint32_t cq_dropped() const noexcept { return IO_URING_READ_ONCE(*ring_.cq.koverflow); }
+  bool cq_overflow_pending() const noexcept { return io_uring_cq_has_overflow(&ring_); }
   bool on_owner_thread() const noexcept;
 
   template <class S>
