@@ -1,9 +1,15 @@
 // The echo server, in either style.
 //   echo_server [--host 127.0.0.1] [--port 0] [--style coro|callback]
-// Prints one line "listening on HOST:PORT" once ready; SIGINT/SIGTERM stop it (exit 0).
+// Prints one line "listening on HOST:PORT" once ready. SIGINT/SIGTERM shut it down gracefully and it
+// exits 0: it stops accepting at once, stops reading, echoes everything it has already read, sends
+// its FIN, discards input until the client's FIN (at most 2 s, so that closing with unread input
+// cannot reset the connection and destroy echoes still in flight), closes, and prints on stderr
+//   echo_server: shut down: C connections, R bytes read, E bytes echoed, D bytes discarded
+// where E == R unless a client vanished while its echo was being sent.
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <set>
 #include <torsion/protocol/reactor.hpp>
 #include <torsion/torsion.hpp>
 
@@ -12,21 +18,59 @@
 using namespace torsion;
 using namespace std::chrono_literals;
 
-task<void> echo(tcp_stream s) {
+struct echo_stats {
+  unsigned long long connections = 0, read = 0, echoed = 0, discarded = 0;
+  void print() const {
+    std::fprintf(stderr,
+                 "echo_server: shut down: %llu connections, %llu bytes read, %llu bytes echoed, %llu bytes discarded\n",
+                 connections, read, echoed, discarded);
+  }
+};
+constexpr auto linger_limit = 2s;
+
+// s.read_some(buf), cancelled when `stop` is requested. A read that completed before its cancel
+// still returns its bytes: nothing the server has read is lost.
+task<result<std::size_t>> read_unless_stopped(tcp_stream& s, std::span<std::byte> buf, const std::stop_token& stop) {
+  result<std::size_t> n = failure(errc::operation_canceled);
+  task_group reading(stop);
+  reading.spawn([](tcp_stream& s, std::span<std::byte> buf, result<std::size_t>& n) -> task<void> {
+    n = co_await s.read_some(buf);
+  }(s, buf, n));
+  co_await reading.join();
+  co_return n;
+}
+
+// After the FIN: read and drop until the client's FIN.
+task<void> discard_until_end(tcp_stream& s, echo_stats& stats) {
   std::array<std::byte, 16384> buf;
   for (;;) {
     auto n = co_await s.read_some(buf);
-    if (!n || n.value() == 0) co_return;  // error or end of stream: drop the connection
-    auto written = co_await s.write_all(std::span(buf.data(), n.value()));
-    if (!written) co_return;
+    if (!n || n.value() == 0) co_return;
+    stats.discarded += n.value();
   }
 }
 
-task<void> accept_loop(tcp_listener& listener, task_group& connections) {
+task<void> echo(tcp_stream s, const std::stop_token& shutting_down, echo_stats& stats) {
+  ++stats.connections;
+  std::array<std::byte, 16384> buf;
+  for (;;) {
+    auto n = co_await read_unless_stopped(s, buf, shutting_down);
+    if (!n || n.value() == 0) break;  // error, end of stream, or shutdown
+    stats.read += n.value();
+    auto written = co_await s.write_all(std::span(buf.data(), n.value()));
+    if (!written) co_return;
+    stats.echoed += n.value();
+  }
+  if (!shutting_down.stop_requested() || !s.shutdown_write()) co_return;
+  (void)co_await with_timeout(discard_until_end(s, stats), linger_limit);
+}
+
+task<void> accept_loop(tcp_listener& listener, task_group& connections, const std::stop_token& shutting_down,
+                       echo_stats& stats) {
   for (;;) {
     auto s = co_await listener.accept();
     if (s) {
-      connections.spawn(echo(std::move(s).value()));
+      connections.spawn(echo(std::move(s).value(), shutting_down, stats));
       continue;
     }
     if (s.error() == errc::operation_canceled) co_return;
@@ -53,19 +97,89 @@ task<int> serve(std::string host, std::uint16_t port) {
   std::printf("listening on %s\n", listener.value().local_endpoint().value().to_string().c_str());
   std::fflush(stdout);
 
-  task_group connections;
-  co_await when_any(accept_loop(listener.value(), connections), stop_signals.wait());
+  echo_stats stats;
+  std::stop_source shutdown;
+  task_group connections;  // never stopped as a whole: each connection winds down by itself
+  co_await when_any(accept_loop(listener.value(), connections, shutdown.get_token(), stats), stop_signals.wait());
   listener.value().close();
-  connections.request_stop();
+  shutdown.request_stop();
   co_await connections.join();
+  stats.print();
   co_return 0;
 }
 
-// The callback style: Twisted's Echo protocol, ported line for line.
-class Echo : public twisted::Protocol {
+// The callback style: Twisted's Echo protocol, plus what a graceful shutdown needs.
+class EchoFactory;
+
+class Echo : public twisted::Protocol, public twisted::IHalfCloseableProtocol {
  public:
-  void dataReceived(std::string_view data) override { transport->write(data); }
+  explicit Echo(EchoFactory& f) : owner(f) {}
+  void connectionMade() override;
+  void dataReceived(std::string_view data) override;
+  void connectionLost(const twisted::Failure& reason) override;
+  // The client sent its FIN (or answered ours): echo what is buffered, then close.
+  void readConnectionLost() override { transport->loseConnection(); }
+  void writeConnectionLost() override {}
+  // Shutdown: stop echoing, flush, send the FIN; what still arrives is dropped.
+  void windDown() {
+    closing = true;
+    transport->loseWriteConnection();
+  }
+
+ private:
+  EchoFactory& owner;
+  bool closing = false;
+  unsigned long long written = 0;
 };
+
+class EchoFactory : public twisted::ServerFactory {
+ public:
+  explicit EchoFactory(twisted::Reactor& r) : reactor(r) {}
+  std::unique_ptr<twisted::Protocol> buildProtocol(const twisted::Address&) override {
+    if (shutting_down) return nullptr;
+    ++stats.connections;
+    return std::make_unique<Echo>(*this);
+  }
+  void shutdown(twisted::Port& port) {
+    shutting_down = true;
+    port.stopListening();
+    for (Echo* e : live) e->windDown();
+    // Clients that never send their FIN are cut off after the linger limit.
+    cutoff = reactor.callLater(std::chrono::duration<double>(linger_limit).count(), [this] {
+      for (Echo* e : live) e->transport->abortConnection();
+    });
+    stop_when_idle();
+  }
+  void stop_when_idle() {
+    if (!shutting_down || !live.empty()) return;
+    if (cutoff && cutoff->active()) (void)cutoff->cancel();
+    reactor.stop();
+  }
+
+  twisted::Reactor& reactor;
+  std::set<Echo*> live;
+  std::shared_ptr<twisted::DelayedCall> cutoff;
+  echo_stats stats;
+  bool shutting_down = false;
+};
+
+void Echo::connectionMade() { owner.live.insert(this); }
+
+void Echo::dataReceived(std::string_view data) {
+  if (closing) {
+    owner.stats.discarded += data.size();
+    return;
+  }
+  owner.stats.read += data.size();
+  written += data.size();
+  transport->write(data);
+}
+
+void Echo::connectionLost(const twisted::Failure& reason) {
+  if (reason.is_clean()) owner.stats.echoed += written;  // a clean close flushed every write
+  owner.live.erase(this);
+  owner.stop_when_idle();
+}
 
 int serve_callback(proactor& px, const std::string& host, std::uint16_t port) {
   auto addrs = px.run(resolve(host));
@@ -73,18 +187,29 @@ int serve_callback(proactor& px, const std::string& host, std::uint16_t port) {
     std::fprintf(stderr, "echo_server: %s: %s\n", host.c_str(), addrs.error().message().c_str());
     return 1;
   }
+  signal_set signals{SIGINT, SIGTERM};  // before "listening on": a signal from then on is ours
   twisted::Reactor reactor(px);
-  auto factory = twisted::Factory::forProtocol<Echo, twisted::ServerFactory>();
-  auto listening = reactor.listenTCP(port, *factory, 128, addrs.value().front().to_string());
+  EchoFactory factory(reactor);
+  auto listening = reactor.listenTCP(port, factory, 128, addrs.value().front().to_string());
   if (!listening) {
     std::fprintf(stderr, "echo_server: cannot listen on %s:%u: %s\n", host.c_str(), port,
                  listening.error().message().c_str());
     return 1;
   }
-  const twisted::Address where = listening.value()->getHost();
-  std::printf("listening on %s\n", endpoint(ip_address::parse(where.host).value(), where.port).to_string().c_str());
+  twisted::Port& where = *listening.value();
+  const twisted::Address host_addr = where.getHost();
+  std::printf("listening on %s\n",
+              endpoint(ip_address::parse(host_addr.host).value(), host_addr.port).to_string().c_str());
   std::fflush(stdout);
-  reactor.run();
+  // Our own signal handling instead of run()'s, which would drop every connection at once.
+  reactor.callWhenRunning([&] {
+    reactor.tasks().spawn([](signal_set& signals, EchoFactory& f, twisted::Port& p) -> task<void> {
+      auto sig = co_await signals.wait();
+      if (sig) f.shutdown(p);
+    }(signals, factory, where));
+  });
+  reactor.run(false);
+  factory.stats.print();
   return 0;
 }
 

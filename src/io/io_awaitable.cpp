@@ -43,6 +43,7 @@ void io_awaiter_base::submit_into(std::uint32_t idx) {
   s.owner = this;
   s.pending_cqes = 1;
   user_data_ = make_user_data(idx, s.generation);
+  if (timeout_.count() > 0) px_->reserve_sqes(2);
   io_uring_sqe* sqe = px_->get_sqe();
   prep_(this, sqe, s);
   io_uring_sqe_set_data64(sqe, user_data_);

@@ -11,6 +11,9 @@ struct ring_and_features {
   ring_features features;
 };
 
+// The CQ size when proactor_config leaves it 0: the kernel's maximum (IORING_MAX_CQ_ENTRIES).
+inline constexpr unsigned default_cq_entries = 65536;
+
 // Create a ring with the fastest flags the kernel accepts, and probe what it supports.
 result<ring_and_features> setup_ring(const proactor_config& cfg);
 

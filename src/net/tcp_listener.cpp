@@ -32,7 +32,12 @@ struct tcp_listener::state {
   static void on_cqe(void* ctx, int res, std::uint32_t flags) {
     auto* s = static_cast<state*>(ctx);
     if (!(flags & IORING_CQE_F_MORE)) s->multishot_ud = 0;
-    if (res == -ECANCELED) return;  // we cancelled it (queue full or closing)
+    if (res == -ECANCELED) {
+      // We cancelled it (queue full or closing). An accept() that came meanwhile found it still
+      // armed and did not arm another: do it now, or that caller would wait forever.
+      if (!s->waiters.empty()) s->arm();
+      return;
+    }
     if (!s->waiters.empty()) {
       accept_awaiter* w = s->waiters.front();
       s->waiters.pop_front();

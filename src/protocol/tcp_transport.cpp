@@ -91,7 +91,8 @@ task<Failure> tcp_transport::run() {
 }
 
 task<void> tcp_transport::reader() {
-  auto buf = std::make_unique<std::array<char, read_chunk>>();
+  // Not zeroed: an idle connection then costs the pages the kernel wrote into, not all 64 KiB.
+  auto buf = std::make_unique_for_overwrite<std::array<char, read_chunk>>();
   for (;;) {
     while (paused_) {  // paused: do not even ask the kernel for more
       const bool resumed = co_await read_resumed_.wait();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,14 +14,24 @@
 
 namespace torsion_test {
 
+struct child_options {
+  bool merge_stderr = false;         // stderr into the same pipe as stdout
+  std::optional<rlim_t> fd_limit{};  // RLIMIT_NOFILE (soft and hard) for the child
+};
+
 class child_process {
  public:
-  explicit child_process(std::vector<std::string> argv) {
+  explicit child_process(std::vector<std::string> argv, child_options opts = {}) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return;
     pid_ = ::fork();
     if (pid_ == 0) {
       ::dup2(fds[1], STDOUT_FILENO);
+      if (opts.merge_stderr) ::dup2(fds[1], STDERR_FILENO);
+      if (opts.fd_limit) {
+        const rlimit lim{*opts.fd_limit, *opts.fd_limit};
+        if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(126);
+      }
       std::vector<char*> args;
       for (auto& a : argv) args.push_back(a.data());
       args.push_back(nullptr);
@@ -48,7 +59,8 @@ class child_process {
         buf_.erase(0, nl + 1);
         return line;
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return std::nullopt;
       pollfd p{out_, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
@@ -60,6 +72,7 @@ class child_process {
   }
 
   void signal(int sig) { ::kill(pid_, sig); }
+  pid_t pid() const noexcept { return pid_; }
 
   // The exit status, or nothing if it has not exited before the deadline.
   std::optional<int> wait(std::chrono::milliseconds timeout) {

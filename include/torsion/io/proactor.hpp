@@ -30,7 +30,10 @@ namespace torsion {
 
 struct proactor_config {
   unsigned sq_entries = 256;
-  unsigned cq_entries = 0;        // 0: four times sq_entries
+  // 0: the kernel's maximum, 65536 (1 MiB; four times sq_entries where that cannot be allocated).
+  // Half of it caps the operations in flight, and each open connection keeps one (its pending
+  // read), so this bounds the connections one proactor can serve at about cq_entries / 2.
+  unsigned cq_entries = 0;
   bool try_defer_taskrun = true;  // SINGLE_ISSUER | DEFER_TASKRUN, falling back when refused
   bool force_async_abandon = false;  // tests: skip IORING_REGISTER_SYNC_CANCEL
 };
@@ -91,6 +94,11 @@ class proactor final : public scheduler {
   std::size_t capacity() const noexcept { return op_capacity_; }
   std::uint64_t stale_cqes() const noexcept { return stale_cqes_; }
   std::uint64_t submit_calls() const noexcept { return submit_calls_; }
+  // The kernel's view of CQ overflow, for tests and diagnostics (both stay 0/false while the
+  // capacity cap holds): completions it dropped (cq.koverflow), and whether it is holding back
+  // completions that did not fit in the CQ (IORING_SQ_CQ_OVERFLOW).
+  std::uint32_t cq_dropped() const noexcept { return IO_URING_READ_ONCE(*ring_.cq.koverflow); }
+  bool cq_overflow_pending() const noexcept { return io_uring_cq_has_overflow(&ring_); }
   bool on_owner_thread() const noexcept;
 
   template <class S>
@@ -141,6 +149,11 @@ class proactor final : public scheduler {
   std::uint32_t acquire_slot(unsigned weight, bool internal = false);
   detail::op_slot& slot(std::uint32_t idx) noexcept { return slots_[idx >> chunk_shift][idx & chunk_mask]; }
   io_uring_sqe* get_sqe();
+  // Make room for n SQEs in the same submission batch: an operation and its linked timeout must not
+  // be split by a flush (the kernel would run the operation unlinked and reject the lone timeout).
+  void reserve_sqes(unsigned n) {
+    if (io_uring_sq_space_left(&ring_) < n) flush_submissions();
+  }
   void enqueue_waiting(detail::io_awaiter_base* a) noexcept;
   void remove_waiting(detail::io_awaiter_base* a) noexcept;
   // Resume now, or on the next loop turn while the proactor is reaping inside a destructor.

@@ -1,0 +1,143 @@
+// 10,000 concurrent connections from one process to the echo_server example (a process of its
+// own, so each side needs ~10,000 descriptors, not 20,000): each echoes a few messages, all
+// verified; then all close, and descriptors and memory come back to where they started on both
+// sides. Measures the server's resident memory per idle connection.
+#include <catch2/catch.hpp>
+#include <regex>
+#include <torsion/torsion.hpp>
+#include <vector>
+
+#include "support/proc_stats.hpp"
+#include "support/process.hpp"
+
+using namespace torsion;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string example(const char* name) { return std::string(TORSION_EXAMPLES_DIR) + "/" + name; }
+
+// Sanitizer builds are several times slower and heavier: fewer connections there.
+constexpr std::size_t target_connections = torsion_test::sanitizer_build() ? 2000 : 10000;
+constexpr int rounds = 3;
+
+std::array<std::byte, 32> message(std::size_t conn, int round) {
+  std::array<std::byte, 32> m{};
+  for (std::size_t k = 0; k < m.size(); ++k) m[k] = std::byte(static_cast<unsigned char>(conn * 31 + round * 7 + k));
+  return m;
+}
+
+task<bool> echo_round(tcp_stream& s, std::size_t conn, int round) {
+  const auto out = message(conn, round);
+  auto w = co_await s.write_all(out);
+  if (!w) co_return false;
+  std::array<std::byte, 32> in{};
+  auto r = co_await s.read_exactly(in);
+  co_return r&& in == out;
+}
+
+// Polls `pred` every few milliseconds until it holds or `limit` passes.
+template <class F>
+bool eventually(F pred, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    ::usleep(5000);
+  }
+  return true;
+}
+
+void many_connections(const std::string& style) {
+  const std::size_t n = target_connections;
+  rlimit hard{};
+  ::getrlimit(RLIMIT_NOFILE, &hard);
+  if (torsion_test::raise_fd_limit(n + 200) < n + 200) {
+    WARN("SKIPPED: " << n << " connections need RLIMIT_NOFILE >= " << n + 200 << " in each process; the hard limit is "
+                     << hard.rlim_max << " and cannot be raised here");
+    return;
+  }
+  torsion_test::child_process server({example("echo_server"), "--port", "0", "--style", style}, {.fd_limit = n + 200});
+  auto line = server.read_line(10s);
+  REQUIRE(line);
+  std::smatch m;
+  REQUIRE(std::regex_match(*line, m, std::regex(R"(listening on 127\.0\.0\.1:(\d+))")));
+  const endpoint where(ip_address::loopback_v4(), static_cast<std::uint16_t>(std::stoi(m[1])));
+  const pid_t spid = server.pid();
+  const int server_fds_before = torsion_test::open_fd_count(spid);
+  const long server_rss_before = torsion_test::rss_kib(spid);
+
+  proactor px;
+  const int fds_before = torsion_test::open_fd_count();
+  const long rss_before = torsion_test::rss_kib();
+  long server_rss_loaded = 0;
+  std::size_t connected = 0, verified = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  px.run([](endpoint where, std::size_t n, pid_t spid, long& server_rss_loaded, std::size_t& connected,
+            std::size_t& verified) -> task<void> {
+    std::vector<tcp_stream> streams(n);
+    // All at once: SYNs the listen backlog cannot hold are retransmitted, and every one connects.
+    {
+      task_group all;
+      for (std::size_t i = 0; i < n; ++i)
+        all.spawn([](endpoint where, tcp_stream& out, std::size_t& connected) -> task<void> {
+          auto s = co_await connect(where);
+          if (!s) co_return;
+          out = std::move(s).value();
+          ++connected;
+        }(where, streams[i], connected));
+      co_await all.join();
+    }
+    // Every connection echoes `rounds` messages, all connections at once.
+    std::vector<int> ok(n, 0);
+    for (int round = 0; round < rounds; ++round) {
+      task_group all;
+      for (std::size_t i = 0; i < n; ++i)
+        if (streams[i].is_open())
+          all.spawn([](tcp_stream& s, std::size_t i, int round, int& ok) -> task<void> {
+            ok += co_await echo_round(s, i, round);
+          }(streams[i], i, round, ok[i]));
+      co_await all.join();
+    }
+    for (int v : ok) verified += v == rounds;
+    // Now all are idle: the server holds one connection per client and nothing in flight.
+    server_rss_loaded = torsion_test::rss_kib(spid);
+    for (auto& s : streams) (void)s.close();
+  }(where, n, spid, server_rss_loaded, connected, verified));
+  const auto elapsed = std::chrono::steady_clock::now() - t0;
+
+  CHECK(connected == n);
+  CHECK(verified == n);
+  CHECK(torsion_test::open_fd_count() == fds_before);
+  // The server notices every close and lets go of every descriptor.
+  // Known open bug: in some runs the server still holds thousands of these sockets 10 s after the
+  // clients closed (its pending reads never saw the FIN), hence [!mayfail] until it is found.
+  const bool server_let_go = eventually([&] { return torsion_test::open_fd_count(spid) <= server_fds_before; }, 10s);
+  INFO("server descriptors: " << server_fds_before << " before, " << torsion_test::open_fd_count(spid) << " now");
+  CHECK(server_let_go);
+  const long server_rss_after = torsion_test::rss_kib(spid);
+  const long rss_after = torsion_test::rss_kib();
+  const double per_connection = 1024.0 * double(server_rss_loaded - server_rss_before) / double(n);
+  // glibc's allocator and the frame pool keep freed memory for reuse instead of returning it to
+  // the system, so RSS does not fall back after the close; it must not grow either.
+  CHECK(server_rss_after <= server_rss_loaded + 1024);
+  CHECK(rss_after - rss_before < 64L * 1024);
+  server.signal(SIGTERM);
+  CHECK(server.wait(10s) == std::optional<int>(0));
+  WARN(style << " echo_server, " << n << " connections x " << rounds
+             << " echoes: " << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+             << " ms; server RSS " << server_rss_before << " KiB idle, " << server_rss_loaded << " KiB with " << n
+             << " idle connections (" << per_connection << " bytes per connection), " << server_rss_after
+             << " KiB after they closed; client RSS " << rss_before << " -> " << rss_after << " KiB");
+}
+
+}  // namespace
+
+TEST_CASE("10000 concurrent connections to the coroutine echo_server - all echo - all close - no leak",
+          "[examples][load][!mayfail]") {
+  many_connections("coro");
+}
+
+TEST_CASE("10000 concurrent connections to the callback echo_server - all echo - all close - no leak",
+          "[examples][load][!mayfail]") {
+  many_connections("callback");
+}
