@@ -287,10 +287,10 @@ task<void> timekeeper(load_state& s, const progress_fn& progress, cpu_marks& bef
       co_return;
     }
     if (progress && now >= next_tick) {
-      next_tick += std::chrono::seconds(1);
       progress_snapshot p;
       p.elapsed_s = std::chrono::duration<double>(now - s.start).count();
-      p.warming_up = now < s.measure_from;
+      p.warming_up = next_tick <= s.measure_from;  // the second just ended was warm-up
+      next_tick += std::chrono::seconds(1);
       p.round_trips = s.all_round_trips;
       p.errors = s.errors;
       p.mismatches = s.mismatches;

@@ -164,17 +164,18 @@ TEST_CASE("torsion-bench at a fixed rate sends no more than the schedule and rep
   echo_server server;
   const std::string pipeline = GENERATE("1", "4");
   INFO("pipeline " << pipeline);
-  // 2000 round trips/s for 0.5 s: 1000 scheduled in the window, plus at most one request per
-  // connection sent before it and answered inside it.
+  // 2000 round trips/s for 0.5 s, no warm-up: 1000 requests are scheduled in the run (the
+  // connections' schedules are staggered, so at most one more each). However late the tool falls
+  // behind, it never sends ahead of the schedule. (With a warm-up, requests scheduled during it
+  // may still be answered inside the window, so the count there has no such tight bound.)
   auto r = run_bench({"echo", "--port", server.port, "--connections", "4", "--rate", "2000", "--pipeline", pipeline,
-                      "--duration", "0.5", "--warmup", "0.1", "--cpu-stat", "0", "--server-pid",
+                      "--duration", "0.5", "--warmup", "0", "--cpu-stat", "0", "--server-pid",
                       std::to_string(::getpid()), "--json"});
   auto j = find_json(r);
   REQUIRE(j);
   check_clean_run(r, *j);
   CHECK(j->number("rate") == 2000);
-  CHECK(j->number("round_trips") <= 1000 + 4 * std::stoi(pipeline));
-  CHECK(j->number("round_trips") >= 250);  // far below what even a sanitized build sustains
+  CHECK(j->number("round_trips") <= 1000 + 4);
   CHECK(j->values.at("server_cpu_us_per_rt") != "null");
   CHECK(j->values.at("cpu_stat_us_per_rt") != "null");
 }
