@@ -73,6 +73,9 @@ std::optional<std::uint64_t> cpu_delta(std::optional<std::uint64_t> before, std:
   return *after - *before;
 }
 
+// The end of the run cancels outstanding operations; that is not a connection error.
+bool cancelled(const std::error_code& ec) { return ec == errc::operation_canceled; }
+
 // What every connection shares: the settings, the schedule and the tallies.
 class load_state {
  public:
@@ -116,6 +119,22 @@ class load_state {
     return done;
   }
 
+  // Whether a read ended the connection (recording why, unless the run's end cancelled it).
+  bool read_ended(const connection& c, const result<std::size_t>& n) {
+    if (n && n.value() > 0) return false;
+    if (!n) {
+      if (!cancelled(n.error())) fail(c, n.error());
+    } else {
+      fail(c, "the server closed the connection");
+    }
+    return true;
+  }
+  bool write_failed(const connection& c, const result<void>& w) {
+    if (w) return false;
+    if (!cancelled(w.error())) fail(c, w.error());
+    return true;
+  }
+
   void fail(const connection& c, const std::string& why) {
     ++errors;
     if (first_error.empty()) first_error = "connection " + std::to_string(c.id) + ": " + why;
@@ -151,9 +170,6 @@ class load_state {
   latency_histogram& hist_;
 };
 
-// The end of the run cancels outstanding operations; that is not a connection error.
-bool cancelled(const std::error_code& ec) { return ec == errc::operation_canceled; }
-
 // pipeline 1: one coroutine writes a request and reads its echo, over and over.
 task<void> ping_pong(connection& c, load_state& s) {
   time_point now = clock_now();
@@ -170,26 +186,12 @@ task<void> ping_pong(connection& c, load_state& s) {
     ++c.sent;
     const auto request = s.pattern.window(c.send_pos, s.size);
     c.send_pos = payload_pattern::advance(c.send_pos, s.size);
-    auto w = co_await c.stream.write_some(request);
-    if (w && w.value() < request.size()) {  // short write: finish it
-      auto rest = co_await c.stream.write_all(request.subspan(w.value()));
-      if (!rest) w = rest.error();
-    }
-    if (!w) {
-      if (!cancelled(w.error())) s.fail(c, w.error());
-      co_return;
-    }
+    auto w = co_await c.stream.write_all(request);
+    if (s.write_failed(c, w)) co_return;
     while (c.received < c.sent) {
       const std::size_t want = std::min(c.recv_buf.size(), s.size - c.recv_in_request);
       auto n = co_await c.stream.read_some(std::span(c.recv_buf.data(), want));
-      if (!n) {
-        if (!cancelled(n.error())) s.fail(c, n.error());
-        co_return;
-      }
-      if (n.value() == 0) {
-        s.fail(c, "the server closed the connection");
-        co_return;
-      }
+      if (s.read_ended(c, n)) co_return;
       now = clock_now();
       s.consume(c, std::span(c.recv_buf.data(), n.value()), now);
     }
@@ -225,15 +227,8 @@ task<void> pipeline_writer(connection& c, load_state& s) {
     c.sent += batch;
     const auto bytes = s.pattern.window(c.send_pos, batch * s.size);
     c.send_pos = payload_pattern::advance(c.send_pos, bytes.size());
-    auto w = co_await c.stream.write_some(bytes);
-    if (w && w.value() < bytes.size()) {
-      auto rest = co_await c.stream.write_all(bytes.subspan(w.value()));
-      if (!rest) w = rest.error();
-    }
-    if (!w) {
-      if (!cancelled(w.error())) s.fail(c, w.error());
-      co_return;
-    }
+    auto w = co_await c.stream.write_all(bytes);
+    if (s.write_failed(c, w)) co_return;
   }
 }
 
@@ -241,14 +236,7 @@ task<void> pipeline_writer(connection& c, load_state& s) {
 task<void> pipeline_reader(connection& c, load_state& s) {
   for (;;) {
     auto n = co_await c.stream.read_some(c.recv_buf);
-    if (!n) {
-      if (!cancelled(n.error())) s.fail(c, n.error());
-      co_return;
-    }
-    if (n.value() == 0) {
-      s.fail(c, "the server closed the connection");
-      co_return;
-    }
+    if (s.read_ended(c, n)) co_return;
     const std::uint64_t unanswered = (c.sent - c.received) * s.size - c.recv_in_request;
     if (n.value() > unanswered) {
       s.fail(c, "the server sent more bytes than it was sent");

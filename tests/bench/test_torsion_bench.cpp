@@ -131,6 +131,23 @@ task<result<void>> faulty_echo(tcp_listener& l, bool flip, std::size_t close_aft
   }
 }
 
+// torsion-bench with one connection against faulty_echo, both run to the end.
+finished_run run_bench_against_faulty_echo(bool flip, std::size_t close_after, const std::string& duration) {
+  proactor px;
+  auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
+  REQUIRE(l);
+  const auto start = std::chrono::steady_clock::now();
+  torsion_test::child_process bench(
+      bench_command({"echo", "--port", port_of(l.value()), "--duration", duration, "--warmup", "0", "--json"}));
+  auto served = px.run(with_timeout(faulty_echo(l.value(), flip, close_after), 20s));
+  CHECK(served);
+  finished_run r;
+  while (auto line = bench.read_line(20s)) r.lines.push_back(*line);
+  r.status = bench.wait(20s);
+  r.took = std::chrono::steady_clock::now() - start;
+  return r;
+}
+
 }  // namespace
 
 TEST_CASE("torsion-bench ping-pong against the echo server reports round trips and no mismatches", "[bench]") {
@@ -181,16 +198,7 @@ TEST_CASE("torsion-bench at a fixed rate sends no more than the schedule and rep
 }
 
 TEST_CASE("torsion-bench counts the bytes a corrupting server flips as mismatches and exits 1", "[bench]") {
-  proactor px;
-  auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
-  REQUIRE(l);
-  torsion_test::child_process bench(
-      bench_command({"echo", "--port", port_of(l.value()), "--duration", "0.3", "--warmup", "0", "--json"}));
-  auto served = px.run(with_timeout(faulty_echo(l.value(), true, SIZE_MAX), 20s));
-  CHECK(served);
-  finished_run r;
-  while (auto line = bench.read_line(20s)) r.lines.push_back(*line);
-  r.status = bench.wait(20s);
+  auto r = run_bench_against_faulty_echo(true, SIZE_MAX, "0.3");
   INFO(r.all());
   CHECK(r.status == std::optional<int>(1));
   auto j = find_json(r);
@@ -201,21 +209,11 @@ TEST_CASE("torsion-bench counts the bytes a corrupting server flips as mismatche
 }
 
 TEST_CASE("torsion-bench reports a server that closes mid-run as an error and stops at once", "[bench]") {
-  proactor px;
-  auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
-  REQUIRE(l);
-  const auto start = std::chrono::steady_clock::now();
-  torsion_test::child_process bench(
-      bench_command({"echo", "--port", port_of(l.value()), "--duration", "30", "--warmup", "0", "--json"}));
-  auto served = px.run(with_timeout(faulty_echo(l.value(), false, 64 * 100), 20s));
-  CHECK(served);
-  finished_run r;
-  while (auto line = bench.read_line(20s)) r.lines.push_back(*line);
-  r.status = bench.wait(20s);
+  auto r = run_bench_against_faulty_echo(false, 64 * 100, "30");
   INFO(r.all());
   CHECK(r.status == std::optional<int>(1));
   // With its only connection gone the run ends instead of waiting out its 30 s.
-  CHECK(std::chrono::steady_clock::now() - start < 15s);
+  CHECK(r.took < 15s);
   auto j = find_json(r);
   REQUIRE(j);
   CHECK(j->number("errors") == 1);
