@@ -112,9 +112,15 @@ void check_clean_run(const finished_run& r, const json_line& j) {
 
 std::string port_of(const tcp_listener& l) { return std::to_string(l.local_endpoint().value().port()); }
 
-// A test-owned server for one connection: echoes with the first byte of every chunk flipped, or
-// echoes faithfully but closes after `close_after` bytes.
-task<result<void>> faulty_echo(tcp_listener& l, bool flip, std::size_t close_after) {
+// How a test-owned server misbehaves.
+enum class fault {
+  flip,         // echo with the first byte of every chunk flipped
+  close_early,  // echo faithfully, but close after 100 requests of 64 bytes
+  swallow,      // read everything, never answer
+};
+
+// A test-owned server for one connection, misbehaving as told.
+task<result<void>> faulty_echo(tcp_listener& l, fault f) {
   auto s = co_await l.accept();
   if (!s) co_return s.error();
   std::array<std::byte, 4096> buf;
@@ -123,23 +129,24 @@ task<result<void>> faulty_echo(tcp_listener& l, bool flip, std::size_t close_aft
     // The client ends the run by closing, perhaps with an echo unread (a reset): either way, done.
     auto n = co_await s.value().read_some(buf);
     if (!n || n.value() == 0) co_return success();
-    if (flip) buf[0] ^= std::byte{0x20};
+    if (f == fault::swallow) continue;
+    if (f == fault::flip) buf[0] ^= std::byte{0x20};
     auto w = co_await s.value().write_all(std::span(buf.data(), n.value()));
     if (!w) co_return success();
     total += n.value();
-    if (total >= close_after) co_return success();  // closes the connection
+    if (f == fault::close_early && total >= 64 * 100) co_return success();  // closes the connection
   }
 }
 
 // torsion-bench with one connection against faulty_echo, both run to the end.
-finished_run run_bench_against_faulty_echo(bool flip, std::size_t close_after, const std::string& duration) {
+finished_run run_bench_against_faulty_echo(fault f, const std::string& duration) {
   proactor px;
   auto l = tcp_listener::listen(endpoint(ip_address::loopback_v4(), 0));
   REQUIRE(l);
   const auto start = std::chrono::steady_clock::now();
   torsion_test::child_process bench(
       bench_command({"echo", "--port", port_of(l.value()), "--duration", duration, "--warmup", "0", "--json"}));
-  auto served = px.run(with_timeout(faulty_echo(l.value(), flip, close_after), 20s));
+  auto served = px.run(with_timeout(faulty_echo(l.value(), f), 20s));
   CHECK(served);
   finished_run r;
   while (auto line = bench.read_line(20s)) r.lines.push_back(*line);
@@ -198,7 +205,7 @@ TEST_CASE("torsion-bench at a fixed rate sends no more than the schedule and rep
 }
 
 TEST_CASE("torsion-bench counts the bytes a corrupting server flips as mismatches and exits 1", "[bench]") {
-  auto r = run_bench_against_faulty_echo(true, SIZE_MAX, "0.3");
+  auto r = run_bench_against_faulty_echo(fault::flip, "0.3");
   INFO(r.all());
   CHECK(r.status == std::optional<int>(1));
   auto j = find_json(r);
@@ -209,7 +216,7 @@ TEST_CASE("torsion-bench counts the bytes a corrupting server flips as mismatche
 }
 
 TEST_CASE("torsion-bench reports a server that closes mid-run as an error and stops at once", "[bench]") {
-  auto r = run_bench_against_faulty_echo(false, 64 * 100, "30");
+  auto r = run_bench_against_faulty_echo(fault::close_early, "30");
   INFO(r.all());
   CHECK(r.status == std::optional<int>(1));
   // With its only connection gone the run ends instead of waiting out its 30 s.
@@ -220,6 +227,19 @@ TEST_CASE("torsion-bench reports a server that closes mid-run as an error and st
   CHECK(j->number("mismatches") == 0);
   // EOF or a reset, depending on whether the next request met the closed socket first.
   CHECK_THAT(r.all(), Catch::Contains("1 connection lost; the first: connection 0: "));
+}
+
+TEST_CASE("torsion-bench ends on time when the server never answers", "[bench]") {
+  auto r = run_bench_against_faulty_echo(fault::swallow, "0.5");
+  INFO(r.all());
+  // The outstanding read is cancelled at the end of the run; nothing was measured, so exit 1.
+  CHECK(r.status == std::optional<int>(1));
+  CHECK(r.took < 10s);
+  auto j = find_json(r);
+  REQUIRE(j);
+  CHECK(j->number("round_trips") == 0);
+  CHECK(j->number("errors") == 0);
+  CHECK_THAT(r.all(), Catch::Contains("no round trip completed in the measured window"));
 }
 
 TEST_CASE("torsion-bench names a refused connection and exits 1 at once", "[bench]") {
