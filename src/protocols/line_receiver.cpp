@@ -56,7 +56,14 @@ void LineReceiver::setLineMode(std::string_view extra) {
   if (!extra.empty()) dataReceived(extra);
 }
 
-std::string LineReceiver::clearLineBuffer() { return framer_.take(); }
+std::string LineReceiver::clearLineBuffer() {
+  // Data received re-entrantly belongs to the buffer too (Twisted appends it at once). It waits in
+  // its own queue so that the buffer never moves under a callback's view; hand it over from there.
+  std::string out = framer_.take();
+  out += rx_.reentrant;
+  rx_.reentrant.clear();
+  return out;
+}
 
 void LineReceiver::sendLine(std::string_view line) { write_line(transport, line, delimiter); }
 

@@ -1,5 +1,7 @@
 #include "torsion/testing/memory_reactor.hpp"
 
+#include "torsion/net/address.hpp"
+
 namespace torsion::testing {
 
 namespace {
@@ -50,7 +52,10 @@ connector_state FakeConnector::engine_view::state() const noexcept {
 result<std::unique_ptr<twisted::IListeningPort>> MemoryReactor::listenTCP(std::uint16_t port, twisted::Factory& factory,
                                                                           int backlog, const std::string& interface) {
   tcpServers.push_back({port, &factory, backlog, interface});
-  return std::unique_ptr<twisted::IListeningPort>(std::make_unique<FakePort>(twisted::Address{"TCP", "0.0.0.0", port}));
+  // As Twisted: an IPv6 interface is the port's host; anything else is reported as 0.0.0.0.
+  const auto ip = ip_address::parse(interface);
+  const std::string host = ip && ip.value().is_v6() ? interface : "0.0.0.0";
+  return std::unique_ptr<twisted::IListeningPort>(std::make_unique<FakePort>(twisted::Address{"TCP", host, port}));
 }
 
 std::unique_ptr<twisted::IConnector> MemoryReactor::connectTCP(std::string host, std::uint16_t port,

@@ -35,7 +35,8 @@ class LineReceiver : public PauseableMixin {
   // Back to line mode; `extra` is then parsed as lines (not to be used from inside lineReceived).
   void setLineMode(std::string_view extra = {});
   void setRawMode() { line_mode = 0; }
-  // Empty the buffer and return what it held; may be called from inside lineReceived.
+  // Empty the buffer and return what it held (with any data received re-entrantly meanwhile); may be
+  // called from inside lineReceived.
   std::string clearLineBuffer();
   void sendLine(std::string_view line);
 

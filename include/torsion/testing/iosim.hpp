@@ -87,7 +87,7 @@ struct PumpOptions {
   // Largest delivery in bytes; 0 delivers everything waiting at once.
   std::size_t chunk = 0;
   // With a seed, each delivery has a random size in [1, chunk] (chunk 0 means 4096).
-  std::optional<std::uint64_t> seed;
+  std::optional<std::uint64_t> seed{};
   // Advanced by 0 after every pump round, as Twisted's IOPump.flush() does, so callLater(0) runs.
   Clock* clock = nullptr;
 };

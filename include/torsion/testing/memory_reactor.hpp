@@ -50,7 +50,7 @@ class FakeConnector : public twisted::IConnector {
   engine_view engine_{*this};
 };
 
-// Twisted's _FakePort: getHost() is 0.0.0.0 and the port asked for.
+// Twisted's _FakePort: getHost() is 0.0.0.0 (or the IPv6 interface listened on) and the port asked for.
 class FakePort : public twisted::IListeningPort {
  public:
   explicit FakePort(twisted::Address host) : host_(std::move(host)) {}

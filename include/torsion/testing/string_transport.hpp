@@ -29,9 +29,11 @@ class StringTransport : public twisted::ITransport {
   void write(std::string_view data) override { io.append(data); }
   void writeSequence(std::span<const std::string_view> data) override;
   void loseConnection() override { disconnecting = true; }
+  // Sets `disconnected`, then loseConnection() (so a StringTransportWithDisconnection ends the
+  // connection), as Twisted's does.
   void abortConnection() override {
     disconnected = true;
-    disconnecting = true;
+    loseConnection();
   }
   void loseWriteConnection() override { writeConnectionLost = true; }
   twisted::Address getPeer() const override { return peerAddress; }
