@@ -112,3 +112,10 @@ for name, text in [("v4", b"127.0.0.1"), ("v6", b"::1"), ("v6-mapped", b"::ffff:
     write("address", name, text)
 # A sockaddr_in6 (family 10, port 80, ::1, scope 3) as raw bytes.
 write("address", "sockaddr-in6", b"\x0a\x00\x00\x50" + b"\0" * 4 + b"\0" * 15 + b"\x01" + b"\x03\0\0\0")
+
+# Regression inputs for bugs the fuzzers found (see the commits that fixed them).
+# line_framer: a zero threshold (max_length 0, empty delimiter) reported an empty buffer too long
+# forever; max_length SIZE_MAX wrapped max_length + len(delimiter) and made every partial line too long.
+write("line_framer", "regress-zero-threshold-empty-buffer", framer(LR, 0, b"", WHOLE, b"abc"))
+write("line_framer", "regress-max-size-max", framer(LR | BORROW, MAX_SIZE_MAX, CRLF, BYTE, b"abc\r\ndef"))
+write("line_receiver", "regress-max-size-max", lines(0, MAX_SIZE_MAX, CRLF, b"\n", 0, RANDOM4, b"abc\r\ndef\r\ngh"))
