@@ -119,3 +119,7 @@ write("address", "sockaddr-in6", b"\x0a\x00\x00\x50" + b"\0" * 4 + b"\0" * 15 + 
 write("line_framer", "regress-zero-threshold-empty-buffer", framer(LR, 0, b"", WHOLE, b"abc"))
 write("line_framer", "regress-max-size-max", framer(LR | BORROW, MAX_SIZE_MAX, CRLF, BYTE, b"abc\r\ndef"))
 write("line_receiver", "regress-max-size-max", lines(0, MAX_SIZE_MAX, CRLF, b"\n", 0, RANDOM4, b"abc\r\ndef\r\ngh"))
+# line_receiver: setRawMode() from outside a callback with a partial line buffered left the framer's
+# search start behind, so after setLineMode() a delimiter at the start of new data was missed.
+write("line_receiver", "regress-raw-mode-from-outside",
+      lines(FLIP1, 20, CRLF, b"\n", 3, RANDOM4, b"abc\r\nde\r\nfgh\r\nij\r\n"))
