@@ -123,3 +123,7 @@ write("line_receiver", "regress-max-size-max", lines(0, MAX_SIZE_MAX, CRLF, b"\n
 # search start behind, so after setLineMode() a delimiter at the start of new data was missed.
 write("line_receiver", "regress-raw-mode-from-outside",
       lines(FLIP1, 20, CRLF, b"\n", 3, RANDOM4, b"abc\r\nde\r\nfgh\r\nij\r\n"))
+# netstring with max_length SIZE_MAX: 20+ digit lengths overflowed (a wrapped length was awaited),
+# and the length SIZE_MAX made length + 1 wrap to 0, so the comma was read from data[SIZE_MAX].
+write("netstring", "regress-length-overflow", netstring(0, MAX_SIZE_MAX, WHOLE, b"44444444444444444444:xyz,"))
+write("netstring", "regress-length-size-max", netstring(1, MAX_SIZE_MAX, BYTE, b"18446744073709551615:x"))
