@@ -14,9 +14,13 @@ line_framer::item line_framer::next(std::string_view delimiter, std::size_t max_
   if (at == std::string_view::npos) {
     // Resume the search where a delimiter could still begin.
     scanned_ = data.size() >= delimiter.size() ? data.size() - delimiter.size() + 1 : 0;
-    const bool too_long = rules == line_rules::line_receiver ? data.size() >= max_length + delimiter.size()
-                                                             : data.size() > max_length;
-    if (!too_long) return {status::need_more, {}};
+    // data.size() >= max_length + delimiter.size(), written so that a max_length near SIZE_MAX
+    // ("no limit") cannot wrap the sum; and an empty buffer is never too long (with a zero
+    // threshold it would be reported over and over without consuming anything).
+    const bool too_long = rules == line_rules::line_receiver
+                              ? data.size() >= delimiter.size() && data.size() - delimiter.size() >= max_length
+                              : data.size() > max_length;
+    if (!too_long || data.empty()) return {status::need_more, {}};
     buf_.consume(data.size());
     scanned_ = 0;
     return {status::too_long, data};

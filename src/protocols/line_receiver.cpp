@@ -32,9 +32,7 @@ void LineReceiver::dataReceived(std::string_view data) {
       lineReceived(it.bytes);
       if (transport && transport->disconnecting) return;
     } else {
-      const std::string_view raw = buf.data();
-      buf.consume(raw.size());
-      rawDataReceived(raw);
+      rawDataReceived(framer_.take_view());
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "torsion/protocols/netstring_framer.hpp"
 
 #include <charconv>
+#include <limits>
 
 namespace torsion {
 
@@ -44,11 +45,16 @@ netstring_framer::item netstring_framer::next(std::size_t max_length) {
     for (; i < data.size() && is_digit(data[i]); ++i) {
       if (i == 1 && data[0] == '0') return fail(missing_length);  // leading zero
       if (i + 1 > max_digits) return fail(too_long);
-      length = length * 10 + static_cast<std::size_t>(data[i] - '0');
-      if (length > max_length) return fail(too_long);
+      // length * 10 + digit > max_length, checked before it is computed: with a max_length near
+      // SIZE_MAX the digits allowed could overflow it.
+      const auto digit = static_cast<std::size_t>(data[i] - '0');
+      if (digit > max_length || length > (max_length - digit) / 10) return fail(too_long);
+      length = length * 10 + digit;
     }
     if (i == data.size()) return {status::need_more, {}};
     if (data[i] != ':' || i == 0) return fail(missing_length);
+    // The payload and its comma must be countable (expected_ = length + 1).
+    if (length == std::numeric_limits<std::size_t>::max()) return fail(too_long);
     buf_.consume(i + 1);
     expected_ = length + 1;
     data = buf_.data();

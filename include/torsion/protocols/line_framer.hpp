@@ -37,6 +37,14 @@ class line_framer {
     scanned_ = 0;
     return buf_.take();
   }
+  // The same without a copy (raw mode): valid until bytes are added. Bytes must leave the buffer
+  // through the framer, or the next search would skip the start of what arrives next.
+  std::string_view take_view() noexcept {
+    scanned_ = 0;
+    const std::string_view all = buf_.data();
+    buf_.consume(all.size());
+    return all;
+  }
 
  private:
   framing_buffer buf_;
