@@ -140,7 +140,7 @@ class EchoFactory : public twisted::ServerFactory {
     ++stats.connections;
     return std::make_unique<Echo>(*this);
   }
-  void shutdown(twisted::Port& port) {
+  void shutdown(twisted::IListeningPort& port) {
     shutting_down = true;
     port.stopListening();
     for (Echo* e : live) e->windDown();
@@ -196,14 +196,14 @@ int serve_callback(proactor& px, const std::string& host, std::uint16_t port) {
                  listening.error().message().c_str());
     return 1;
   }
-  twisted::Port& where = *listening.value();
+  twisted::IListeningPort& where = *listening.value();
   const twisted::Address host_addr = where.getHost();
   std::printf("listening on %s\n",
               endpoint(ip_address::parse(host_addr.host).value(), host_addr.port).to_string().c_str());
   std::fflush(stdout);
   // Our own signal handling instead of run()'s, which would drop every connection at once.
   reactor.callWhenRunning([&] {
-    reactor.tasks().spawn([](signal_set& signals, EchoFactory& f, twisted::Port& p) -> task<void> {
+    reactor.tasks().spawn([](signal_set& signals, EchoFactory& f, twisted::IListeningPort& p) -> task<void> {
       auto sig = co_await signals.wait();
       if (sig) f.shutdown(p);
     }(signals, factory, where));

@@ -203,7 +203,7 @@ TEST_CASE("ReconnectingClientFactory survives a SIGKILLed server - policy delays
   f.maxDelay = 5;
   std::vector<connector_event> events;
   auto c = reactor.connectTCP("127.0.0.1", srv.port, f);
-  c->engine().set_observer([&](const connector_event& e) {
+  static_cast<twisted::Connector&>(*c).engine().set_observer([&](const connector_event& e) {
     events.push_back(e);
     srv.on_event(e);
   });

@@ -102,7 +102,7 @@ struct fixture {
   proactor px;
   ProbeFactory factory;  // before the reactor: its shutdown still calls the protocol
   Reactor reactor{px};
-  std::unique_ptr<Port> port;
+  std::unique_ptr<IListeningPort> port;
   int fds_listening = 0;
   fixture() {
     port = std::move(reactor.listenTCP(0, factory, 50, "127.0.0.1")).value();
