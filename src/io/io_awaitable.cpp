@@ -46,6 +46,7 @@ void io_awaiter_base::submit_into(std::uint32_t idx) {
   if (timeout_.count() > 0) px_->reserve_sqes(2);
   io_uring_sqe* sqe = px_->get_sqe();
   prep_(this, sqe, s);
+  px_->note_fd(s, sqe);
   io_uring_sqe_set_data64(sqe, user_data_);
   if (timeout_.count() > 0) {
     sqe->flags |= IOSQE_IO_LINK;
