@@ -7,10 +7,13 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <fstream>
+#include <iterator>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "torsion/net/address.hpp"
@@ -43,6 +46,22 @@ inline long rss_kib(pid_t pid = 0) {
     f.ignore(1 << 12, '\n');
   }
   return -1;
+}
+
+// CPU time (user + system) a process has used so far, in seconds; -1 if unreadable. Less sensitive
+// than wall time to other work on a shared machine.
+inline double cpu_seconds(pid_t pid = 0) {
+  std::ifstream f(pid ? "/proc/" + std::to_string(pid) + "/stat" : "/proc/self/stat");
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces; the fields after its ')' are positional.
+  const auto close = all.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(all.substr(close + 2));
+  std::string field;
+  for (int i = 3; i < 14; ++i) rest >> field;  // state .. cmajflt
+  long long utime = 0, stime = 0;
+  if (!(rest >> utime >> stime)) return -1;
+  return double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
 }
 
 // Bytes queued in the kernel for a socket: written and not yet acknowledged by the peer (outq), or
