@@ -20,17 +20,22 @@
 
 namespace torsion_test {
 
-// Entries in /proc/<pid>/fd (the process's own by default), not counting the directory handle
-// used to read it.
-inline int open_fd_count(pid_t pid = 0) {
+// Entries in /proc/<pid>/fd (the process's own by default) numbered below `below`, not counting
+// the directory handle used to read it. With RLIMIT_NOFILE as `below`: the descriptors that take
+// up room under the limit (a child may inherit some above it).
+inline int open_fd_count(pid_t pid = 0, long below = -1) {
   const std::string dir = pid ? "/proc/" + std::to_string(pid) + "/fd" : "/proc/self/fd";
   DIR* d = ::opendir(dir.c_str());
   if (!d) return -1;
+  const int self = pid ? -1 : ::dirfd(d);
   int n = 0;
-  while (dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') ++n;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const long fd = std::stol(e->d_name);
+    n += fd != self && (below < 0 || fd < below);
+  }
   ::closedir(d);
-  return pid ? n : n - 1;
+  return n;
 }
 
 // VmRSS of /proc/<pid>/status in KiB (the process's own by default); -1 if unreadable.
