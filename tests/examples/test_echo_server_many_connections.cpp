@@ -13,6 +13,7 @@
 #include "support/example_server.hpp"
 #include "support/proc_stats.hpp"
 #include "support/process.hpp"
+#include "support/settle.hpp"
 
 using namespace torsion;
 using namespace std::chrono_literals;
@@ -36,17 +37,6 @@ task<bool> echo_round(tcp_stream& s, std::size_t conn, int round) {
   std::array<std::byte, 32> in{};
   auto r = co_await s.read_exactly(in);
   co_return r&& in == out;
-}
-
-// Polls `pred` every few milliseconds until it holds or `limit` passes.
-template <class F>
-bool eventually(F pred, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    ::usleep(5000);
-  }
-  return true;
 }
 
 void many_connections(const std::string& style) {
@@ -126,7 +116,8 @@ void many_connections(const std::string& style) {
   // The server notices every close and lets go of every descriptor, at a cost linear in their
   // number: 0.14-0.21 s of CPU for 10,000 here, where the quadratic close took 1.2 s (and 1.8 s of
   // wall time; much more on a busy machine).
-  const bool server_let_go = eventually([&] { return torsion_test::open_fd_count(spid) <= server_fds_before; }, 10s);
+  const bool server_let_go =
+      torsion_test::eventually([&] { return torsion_test::open_fd_count(spid) <= server_fds_before; }, 10s);
   const auto release = std::chrono::steady_clock::now() - closed_at;
   const double release_cpu = torsion_test::cpu_seconds(spid) - server_cpu_loaded;
   INFO("server descriptors: " << server_fds_before << " before, " << torsion_test::open_fd_count(spid) << " now");
