@@ -3,12 +3,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include "torsion/io/io_awaitable.hpp"
 #include "ring_setup.hpp"
@@ -133,8 +135,17 @@ std::uint32_t proactor::acquire_slot(unsigned weight, bool internal) {
   return idx;
 }
 
+void proactor::note_fd(detail::op_slot& s, const io_uring_sqe* sqe) {
+  if (sqe->fd < 0 || (sqe->flags & IOSQE_FIXED_FILE)) return;
+  const auto fd = static_cast<std::size_t>(sqe->fd);
+  if (fd >= ops_on_fd_.size()) ops_on_fd_.resize(std::max<std::size_t>(fd + 1, ops_on_fd_.size() * 2));
+  ++ops_on_fd_[fd];
+  s.fd = sqe->fd;
+}
+
 void proactor::release_slot(std::uint32_t idx) noexcept {
   detail::op_slot& s = slot(idx);
+  if (s.fd >= 0) --ops_on_fd_[static_cast<std::size_t>(std::exchange(s.fd, -1))];
   const bool internal = s.weight & 0x8000;
   units_in_flight_ -= s.weight & 0x7fff;
   if (!internal) --user_in_flight_;
@@ -238,6 +249,9 @@ void proactor::abandon_op(std::uint64_t ud) {
 }
 
 void proactor::cancel_fd(int fd) noexcept {
+  const auto at = static_cast<std::size_t>(fd);
+  if (fd < 0 || at >= ops_on_fd_.size() || ops_on_fd_[at] == 0) return;  // nothing to cancel
+  ++fd_cancels_;
   flush_submissions();
   if (features_.sync_cancel) {
     io_uring_sync_cancel_reg reg{};

@@ -86,6 +86,12 @@ tcp_listener& tcp_listener::operator=(tcp_listener&& o) noexcept {
 }
 tcp_listener::~tcp_listener() { close(); }
 
+result<tcp_listener> tcp_listener::listen(const endpoint& ep, const listen_options& opts) {
+  proactor* px = proactor::current();
+  if (!px) return failure(errc::invalid_state);
+  return listen(ep, opts, *px);
+}
+
 result<tcp_listener> tcp_listener::listen(const endpoint& ep, const listen_options& opts, proactor& px) {
   TORSION_TRY(auto fd, net::open_tcp_socket(ep.family()));
   auto fail = [fd](int err) {

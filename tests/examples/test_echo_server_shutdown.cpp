@@ -9,14 +9,13 @@
 #include <torsion/torsion.hpp>
 #include <vector>
 
+#include "support/example_server.hpp"
 #include "support/process.hpp"
 
 using namespace torsion;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string example(const char* name) { return std::string(TORSION_EXAMPLES_DIR) + "/" + name; }
 
 std::byte stream_byte(std::size_t conn, std::size_t i) {
   return std::byte(static_cast<unsigned char>(i * 13 + (i >> 10) + conn * 71));
@@ -83,12 +82,11 @@ TEST_CASE("echo_server SIGTERM under heavy traffic - refuses new connections - e
           "[examples][faults]") {
   const std::string style = GENERATE("coro", "callback");
   INFO("style " << style);
-  torsion_test::child_process server({example("echo_server"), "--port", "0", "--style", style}, {.merge_stderr = true});
-  auto line = server.read_line(10s);
-  REQUIRE(line);
-  std::smatch m;
-  REQUIRE(std::regex_match(*line, m, std::regex(R"(listening on 127\.0\.0\.1:(\d+))")));
-  const endpoint where(ip_address::loopback_v4(), static_cast<std::uint16_t>(std::stoi(m[1])));
+  torsion_test::child_process server({torsion_test::example_path("echo_server"), "--port", "0", "--style", style},
+                                     {.merge_stderr = true});
+  const auto listening = torsion_test::listening_endpoint(server);
+  REQUIRE(listening);
+  const endpoint where = *listening;
 
   constexpr std::size_t clients = 8;
   std::vector<conn_state> conns(clients);

@@ -14,6 +14,7 @@
 #include <torsion/protocol/reconnecting_client_factory.hpp>
 #include <torsion/torsion.hpp>
 
+#include "support/example_server.hpp"
 #include "support/process.hpp"
 
 using namespace torsion;
@@ -21,8 +22,6 @@ using namespace std::chrono_literals;
 using kind = connector_event_kind;
 
 namespace {
-
-std::string example(const char* name) { return std::string(TORSION_EXAMPLES_DIR) + "/" + name; }
 
 constexpr std::size_t message_size = 16, total_messages = 600, kill_after = 250, window = 8;
 
@@ -103,7 +102,7 @@ struct servers {
   }
   void start() {
     procs.push_back(std::make_unique<torsion_test::child_process>(
-        std::vector<std::string>{example("echo_server"), "--port", std::to_string(port)}));
+        std::vector<std::string>{torsion_test::example_path("echo_server"), "--port", std::to_string(port)}));
   }
   bool wait_listening() { return procs.back()->read_line(10s).has_value(); }
   void maybe_kill(const ledger& l) {
@@ -203,7 +202,7 @@ TEST_CASE("ReconnectingClientFactory survives a SIGKILLed server - policy delays
   f.maxDelay = 5;
   std::vector<connector_event> events;
   auto c = reactor.connectTCP("127.0.0.1", srv.port, f);
-  dynamic_cast<twisted::Connector&>(*c).engine().set_observer([&](const connector_event& e) {
+  static_cast<twisted::Connector&>(*c).engine().set_observer([&](const connector_event& e) {
     events.push_back(e);
     srv.on_event(e);
   });

@@ -7,27 +7,35 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <fstream>
+#include <iterator>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "torsion/net/address.hpp"
 
 namespace torsion_test {
 
-// Entries in /proc/<pid>/fd (the process's own by default), not counting the directory handle
-// used to read it.
-inline int open_fd_count(pid_t pid = 0) {
+// Entries in /proc/<pid>/fd (the process's own by default) numbered below `below`, not counting
+// the directory handle used to read it. With RLIMIT_NOFILE as `below`: the descriptors that take
+// up room under the limit (a child may inherit some above it).
+inline int open_fd_count(pid_t pid = 0, long below = -1) {
   const std::string dir = pid ? "/proc/" + std::to_string(pid) + "/fd" : "/proc/self/fd";
   DIR* d = ::opendir(dir.c_str());
   if (!d) return -1;
+  const int self = pid ? -1 : ::dirfd(d);
   int n = 0;
-  while (dirent* e = ::readdir(d))
-    if (e->d_name[0] != '.') ++n;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const long fd = std::stol(e->d_name);
+    n += fd != self && (below < 0 || fd < below);
+  }
   ::closedir(d);
-  return pid ? n : n - 1;
+  return n;
 }
 
 // VmRSS of /proc/<pid>/status in KiB (the process's own by default); -1 if unreadable.
@@ -43,6 +51,22 @@ inline long rss_kib(pid_t pid = 0) {
     f.ignore(1 << 12, '\n');
   }
   return -1;
+}
+
+// CPU time (user + system) a process has used so far, in seconds; -1 if unreadable. Less sensitive
+// than wall time to other work on a shared machine.
+inline double cpu_seconds(pid_t pid = 0) {
+  std::ifstream f(pid ? "/proc/" + std::to_string(pid) + "/stat" : "/proc/self/stat");
+  std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces; the fields after its ')' are positional.
+  const auto close = all.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(all.substr(close + 2));
+  std::string field;
+  for (int i = 3; i < 14; ++i) rest >> field;  // state .. cmajflt
+  long long utime = 0, stime = 0;
+  if (!(rest >> utime >> stime)) return -1;
+  return double(utime + stime) / double(::sysconf(_SC_CLK_TCK));
 }
 
 // Bytes queued in the kernel for a socket: written and not yet acknowledged by the peer (outq), or

@@ -1,5 +1,8 @@
 #pragma once
-// Waiting for a connection to come to rest: no byte moves any more between the kernel queues.
+// Waiting for a connection to come to rest: no byte moves any more between the kernel queues. And
+// waiting, outside any event loop, for a condition in another process.
+#include <unistd.h>
+
 #include <chrono>
 
 #include "torsion/core/task.hpp"
@@ -23,6 +26,18 @@ torsion::task<bool> until_settled(F sample, int quiet = 15,
     last = now;
   }
   co_return true;
+}
+
+// Polls `pred` every few milliseconds, blocking, until it holds (true) or `limit` passes (false).
+// For conditions another process brings about (a child server letting go of its sockets).
+template <class F>
+bool eventually(F pred, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    ::usleep(5000);
+  }
+  return true;
 }
 
 }  // namespace torsion_test

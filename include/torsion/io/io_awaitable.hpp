@@ -20,8 +20,12 @@ class io_awaiter_base {
   io_awaiter_base(const io_awaiter_base&) = delete;
   io_awaiter_base& operator=(const io_awaiter_base&) = delete;
 
-  // Attach a linked timeout: the operation ends with timed_out if it is not done by then.
-  void set_timeout(std::chrono::nanoseconds d) noexcept { timeout_ = d; }
+  // Attach a linked timeout: the operation ends with timed_out if it is not done by then. A
+  // duration <= 0 is a deadline already passed: timed_out at once, nothing is submitted.
+  void set_timeout(std::chrono::nanoseconds d) noexcept {
+    timeout_ = d;
+    expired_ = d.count() <= 0;
+  }
 
  protected:
   using prep_fn = void (*)(io_awaiter_base* self, io_uring_sqe* sqe, op_slot& slot);
@@ -52,6 +56,7 @@ class io_awaiter_base {
  protected:
   proactor* px_;
   std::chrono::nanoseconds timeout_{0};
+  bool expired_ = false;  // set_timeout(d <= 0)
 
  private:
   prep_fn prep_;
@@ -85,6 +90,7 @@ class io_awaitable final : public io_awaiter_base {
   io_awaitable(io_awaitable&& o) noexcept
       : io_awaiter_base(o.px_, &prep_thunk, &copy_thunk, Op::user_memory), op_(std::move(o.op_)) {
     timeout_ = o.timeout_;
+    expired_ = o.expired_;
   }
 
   bool await_ready() const noexcept { return false; }

@@ -94,6 +94,8 @@ class proactor final : public scheduler {
   std::size_t capacity() const noexcept { return op_capacity_; }
   std::uint64_t stale_cqes() const noexcept { return stale_cqes_; }
   std::uint64_t submit_calls() const noexcept { return submit_calls_; }
+  // Cancel-by-descriptor requests that reached the kernel (cancel_fd with something in flight).
+  std::uint64_t fd_cancels() const noexcept { return fd_cancels_; }
   // The kernel's view of CQ overflow, for tests and diagnostics (both stay 0/false while the
   // capacity cap holds): completions it dropped (cq.koverflow), and whether it is holding back
   // completions that did not fit in the CQ (IORING_SQ_CQ_OVERFLOW).
@@ -132,6 +134,7 @@ class proactor final : public scheduler {
     s.pending_cqes = 1;
     io_uring_sqe* sqe = get_sqe();
     prep(sqe, s);
+    note_fd(s, sqe);
     io_uring_sqe_set_data64(sqe, detail::make_user_data(idx, s.generation));
     return detail::make_user_data(idx, s.generation);
   }
@@ -143,8 +146,12 @@ class proactor final : public scheduler {
   // kernel can no longer touch it.
   void abandon_op(std::uint64_t user_data);
   // Cancel every operation on `fd` (before closing it: a pending recv on a closed socket would
-  // otherwise never complete). Their owners see operation_canceled.
+  // otherwise never complete). Their owners see operation_canceled. Free when none is in flight
+  // on `fd`: the kernel's cancel-by-fd scans every pending operation of the ring, so calling it
+  // for each close would make closing n connections cost O(n^2).
   void cancel_fd(int fd) noexcept;
+  // Record which descriptor a freshly prepared operation works on (for cancel_fd).
+  void note_fd(detail::op_slot& s, const io_uring_sqe* sqe);
 
   std::uint32_t acquire_slot(unsigned weight, bool internal = false);
   detail::op_slot& slot(std::uint32_t idx) noexcept { return slots_[idx >> chunk_shift][idx & chunk_mask]; }
@@ -207,10 +214,12 @@ class proactor final : public scheduler {
   std::size_t external_pending_ = 0;
   std::uint64_t stale_cqes_ = 0;
   std::uint64_t submit_calls_ = 0;
+  std::uint64_t fd_cancels_ = 0;
   detail::io_awaiter_base* waiting_head_ = nullptr;
   detail::io_awaiter_base* waiting_tail_ = nullptr;
   std::size_t waiting_count_ = 0;
   std::vector<std::uint64_t> pending_cancels_;
+  std::vector<std::uint32_t> ops_on_fd_;  // operations in flight per descriptor
   std::vector<std::coroutine_handle<>> ready_, running_;
   int deferring_ = 0;
   bool initialized_ = false;

@@ -35,8 +35,9 @@ class tcp_listener {
   ~tcp_listener();
 
   // Bind and listen. A taken or forbidden address is cannot_listen's errno (EADDRINUSE, EACCES...).
-  static result<tcp_listener> listen(const endpoint& ep, const listen_options& opts = {},
-                                     proactor& px = *proactor::current());
+  static result<tcp_listener> listen(const endpoint& ep, const listen_options& opts, proactor& px);
+  // The same on this thread's current proactor; invalid_state if the thread has none.
+  static result<tcp_listener> listen(const endpoint& ep, const listen_options& opts = {});
 
   class accept_awaiter {
    public:

@@ -17,7 +17,8 @@ namespace torsion {
 
 class tcp_stream {
  public:
-  tcp_stream() noexcept = default;
+  // A closed stream: reads and writes end with EBADF (on this thread's current proactor).
+  tcp_stream() noexcept : px_(proactor::current()) {}
   // Adopt a connected socket.
   tcp_stream(int fd, proactor& px) noexcept : fd_(fd), px_(&px) {}
   tcp_stream(tcp_stream&& o) noexcept : fd_(std::exchange(o.fd_, -1)), px_(o.px_) {}

@@ -2,6 +2,8 @@
 // with_timeout: bound an operation in time; on expiry the operation is cancelled and the result is
 // timed_out. A single io_uring operation gets a linked timeout (one SQE more, no timer bookkeeping);
 // a task races a timer on the given clock and is cancelled through its stop token, then waited for.
+// A duration <= 0 is a deadline already passed, for both: timed_out at once, and the operation is
+// not submitted (the task not started).
 #include <type_traits>
 
 #include "torsion/core/result.hpp"
@@ -31,6 +33,7 @@ inline task<result<void>> sleep_task(clock_source& c, clock_source::duration d) 
 
 template <class T>
 task<detail::timeout_result_t<T>> with_timeout(task<T> t, clock_source::duration d, clock_source& c) {
+  if (d <= clock_source::duration::zero()) co_return failure(errc::timed_out);
   auto r = co_await when_any(std::move(t), detail::sleep_task(c, d));
   if (r.index() == 1) {
     // The timer won, unless it only finished because the caller itself was cancelled.
