@@ -45,6 +45,7 @@ void io_awaiter_base::submit_into(std::uint32_t idx) {
   user_data_ = make_user_data(idx, s.generation);
   io_uring_sqe* sqe = px_->get_sqe();
   prep_(this, sqe, s);
+  px_->track_fd(s);
   io_uring_sqe_set_data64(sqe, user_data_);
   if (timeout_.count() > 0) {
     sqe->flags |= IOSQE_IO_LINK;

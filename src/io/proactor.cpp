@@ -123,6 +123,7 @@ std::uint32_t proactor::acquire_slot(unsigned weight, bool internal) {
   s.detached = s.cancel_requested = s.timed_out = s.multishot = false;
   s.res = 0;
   s.flags = 0;
+  s.fd = -1;
   s.owner = nullptr;
   s.on_cqe = nullptr;
   s.ctx = nullptr;
@@ -138,6 +139,7 @@ void proactor::release_slot(std::uint32_t idx) noexcept {
   const bool internal = s.weight & 0x8000;
   units_in_flight_ -= s.weight & 0x7fff;
   if (!internal) --user_in_flight_;
+  if (s.fd >= 0) --fd_ops_[s.fd];
   s.in_use = false;
   s.owner = nullptr;
   s.on_cqe = nullptr;

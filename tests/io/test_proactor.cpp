@@ -266,6 +266,26 @@ TEST_CASE("closing a socket cancels the operations pending on it", "[io]") {
   CHECK(r.error() == errc::operation_canceled);
 }
 
+TEST_CASE("the proactor knows when nothing is pending on a socket - so close skips the cancel", "[io]") {
+  proactor px;
+  auto pair = torsion_test::tcp_pair();
+  tcp_stream s(pair.release_a(), px);
+  px.run([](tcp_stream& s, int peer, proactor& px) -> task<void> {
+    CHECK_FALSE(px.has_ops_on(s.native_handle()));
+    std::array<std::byte, 8> buf{};
+    task_group g;
+    g.spawn([](tcp_stream& s, std::span<std::byte> buf) -> task<void> {
+      auto n = co_await s.read_some(buf);
+      CHECK(n);
+    }(s, buf));
+    (void)co_await nop();
+    CHECK(px.has_ops_on(s.native_handle()));
+    REQUIRE(::write(peer, "x", 1) == 1);
+    co_await g.join();
+    CHECK_FALSE(px.has_ops_on(s.native_handle()));
+  }(s, pair.b, px));
+}
+
 TEST_CASE("signal_set delivers a signal as a value", "[io]") {
   proactor px;
   auto r = px.run([]() -> task<result<int>> {

@@ -111,7 +111,8 @@ class proactor final : public scheduler {
 
   // ---- Interface for awaitables and services (not for applications) ----
   // Start a callback-driven operation (multishot accept/recv, internal reads). Returns its
-  // user_data, or nothing when the ring is at capacity.
+  // user_data, or nothing when the ring is at capacity. `prep` may set slot.fd (the socket it
+  // works on, for has_ops_on).
   template <class Prep>
   std::uint64_t start_callback_op(Prep&& prep, detail::op_slot::cqe_fn fn, void* ctx, bool multishot,
                                   unsigned weight = 1, bool internal = false) {
@@ -124,6 +125,7 @@ class proactor final : public scheduler {
     s.pending_cqes = 1;
     io_uring_sqe* sqe = get_sqe();
     prep(sqe, s);
+    track_fd(s);
     io_uring_sqe_set_data64(sqe, detail::make_user_data(idx, s.generation));
     return detail::make_user_data(idx, s.generation);
   }
@@ -137,6 +139,16 @@ class proactor final : public scheduler {
   // Cancel every operation on `fd` (before closing it: a pending recv on a closed socket would
   // otherwise never complete). Their owners see operation_canceled.
   void cancel_fd(int fd) noexcept;
+  // Whether any submitted operation on `fd` has not reached its final CQE (close() skips
+  // cancel_fd, a system call, when none has).
+  bool has_ops_on(int fd) const noexcept {
+    return fd >= 0 && static_cast<std::size_t>(fd) < fd_ops_.size() && fd_ops_[fd] != 0;
+  }
+  void track_fd(detail::op_slot& s) {
+    if (s.fd < 0) return;
+    if (static_cast<std::size_t>(s.fd) >= fd_ops_.size()) fd_ops_.resize(static_cast<std::size_t>(s.fd) * 2 + 64);
+    ++fd_ops_[s.fd];
+  }
 
   std::uint32_t acquire_slot(unsigned weight, bool internal = false);
   detail::op_slot& slot(std::uint32_t idx) noexcept { return slots_[idx >> chunk_shift][idx & chunk_mask]; }
@@ -211,6 +223,7 @@ class proactor final : public scheduler {
   std::uint64_t owner_thread_ = 0;
 
   std::vector<std::pair<std::type_index, std::unique_ptr<service>>> services_;
+  std::vector<std::uint32_t> fd_ops_;  // submitted operations per fd, until their final CQE
 };
 
 }  // namespace torsion

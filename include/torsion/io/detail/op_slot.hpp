@@ -38,6 +38,7 @@ struct op_slot {
   bool multishot = false;
   int res = 0;
   std::uint32_t flags = 0;
+  int fd = -1;  // the socket it works on, if the submitter said so
 
   io_awaiter_base* owner = nullptr;  // a coroutine awaiting it, or
   cqe_fn on_cqe = nullptr;           // a callback (multishot and internal operations)
