@@ -10,8 +10,9 @@
 #include <system_error>
 #include <thread>
 
-#include "torsion/io/io_awaitable.hpp"
 #include "ring_setup.hpp"
+#include "torsion/io/buffer_ring.hpp"
+#include "torsion/io/io_awaitable.hpp"
 
 namespace torsion {
 namespace {
@@ -54,8 +55,9 @@ proactor::proactor(private_tag, io_uring ring, ring_features f, const proactor_c
 
 void proactor::init_after_setup() {
   owner_thread_ = this_thread_id();
-  // Half the CQ for operations, half as headroom for their cancel requests and linked timeouts.
-  op_capacity_ = features_.cq_entries / 2;
+  // The CQ holds one entry per receive buffer (multishot completions are bounded by them); of the
+  // rest, half for operations and half as headroom for their cancel requests and linked timeouts.
+  op_capacity_ = detail::op_cq_entries(cfg_) / 2;
   ready_.reserve(64);
   running_.reserve(64);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -73,6 +75,7 @@ proactor::~proactor() {
   if (!initialized_) return;
   shutdown_ring();
   services_.clear();
+  buffers_.reset();
   if (wake_fd_ >= 0) ::close(wake_fd_);
   io_uring_queue_exit(&ring_);
   if (tls_proactor == this) {
@@ -104,8 +107,18 @@ void proactor::shutdown_ring() noexcept {
 
 bool proactor::on_owner_thread() const noexcept { return owner_thread_ == this_thread_id(); }
 
-std::uint32_t proactor::acquire_slot(unsigned weight, bool internal) {
-  if (!internal && units_in_flight_ + weight > op_capacity_) return detail::npos32;
+buffer_ring& proactor::receive_buffers() {
+  if (!buffers_) {
+    // Kernel-selected buffers need multishot recv too (6.0); 5.19 had the ring alone.
+    const bool kernel = cfg_.use_buffer_ring && features_.recv_multishot;
+    buffers_ = std::make_unique<buffer_ring>(ring_, cfg_.recv_buffers, cfg_.recv_buffer_size, kernel);
+    features_.buffer_ring = buffers_->kernel_selected();
+  }
+  return *buffers_;
+}
+
+std::uint32_t proactor::acquire_slot(unsigned weight, bool internal, bool capped) {
+  if (capped && !internal && units_in_flight_ + weight > op_capacity_) return detail::npos32;
   if (free_head_ == detail::npos32) {
     // Grow by one chunk; chunks never move, so slot references stay valid.
     const std::uint32_t base = slot_count_;
@@ -124,6 +137,7 @@ std::uint32_t proactor::acquire_slot(unsigned weight, bool internal) {
   s.res = 0;
   s.flags = 0;
   s.fd = -1;
+  s.buffer_id = buffer_ring::none;
   s.owner = nullptr;
   s.on_cqe = nullptr;
   s.ctx = nullptr;
@@ -212,6 +226,22 @@ void proactor::detach_op(std::uint64_t ud) noexcept {
   s.detached = true;
   s.owner = nullptr;
   s.on_cqe = nullptr;
+}
+
+void proactor::cancel_and_detach(std::uint64_t ud) noexcept {
+  cancel_op(ud);
+  detach_op(ud);
+  const std::uint32_t idx = static_cast<std::uint32_t>(ud & detail::index_mask);
+  if (idx >= slot_count_) return;
+  detail::op_slot& s = slot(idx);
+  if (!s.in_use || s.generation != (ud >> 32) || s.fd < 0) return;
+  --fd_ops_[s.fd];  // cancelled already: closing its socket needs no cancel_fd on its account
+  s.fd = -1;
+}
+
+void proactor::recycle_buffers(detail::op_slot& s, std::uint32_t flags) noexcept {
+  if (flags & IORING_CQE_F_BUFFER) buffers_->give_back(static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
+  if (s.buffer_id != buffer_ring::none) buffers_->give_back(std::exchange(s.buffer_id, buffer_ring::none));
 }
 
 void proactor::abandon_op(std::uint64_t ud) {
@@ -382,10 +412,13 @@ void proactor::dispatch(std::uint64_t ud, int res, std::uint32_t flags) {
     ++stale_cqes_;
     return;
   }
+  if (!is_link && (flags & IORING_CQE_F_BUFFER)) buffers_->note_taken();
   if (is_link) {
     if (res == -ETIME) s.timed_out = true;
   } else if (s.multishot && (flags & IORING_CQE_F_MORE)) {
     if (!s.detached && s.on_cqe) s.on_cqe(s.ctx, res, flags);
+    else if (flags & IORING_CQE_F_BUFFER)
+      recycle_buffers(s, flags);
     return;
   } else {
     s.res = res;
@@ -394,6 +427,7 @@ void proactor::dispatch(std::uint64_t ud, int res, std::uint32_t flags) {
   if (--s.pending_cqes > 0) return;
 
   if (s.detached) {
+    if ((s.flags & IORING_CQE_F_BUFFER) || s.buffer_id != buffer_ring::none) recycle_buffers(s, s.flags);
     release_slot(idx);
   } else if (detail::io_awaiter_base* aw = s.owner) {
     aw->complete(s);

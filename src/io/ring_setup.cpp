@@ -40,7 +40,7 @@ void probe(io_uring& ring, ring_features& f) {
 
 result<ring_and_features> setup_ring(const proactor_config& cfg) {
   const unsigned sq = cfg.sq_entries ? cfg.sq_entries : 256;
-  const unsigned cq = cfg.cq_entries ? cfg.cq_entries : sq * 4;
+  const unsigned cq = op_cq_entries(cfg) + buffer_cq_entries(cfg);
 
   // Fastest first; each is dropped when the kernel answers EINVAL.
   const unsigned base = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;

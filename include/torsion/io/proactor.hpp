@@ -30,9 +30,19 @@ namespace torsion {
 
 struct proactor_config {
   unsigned sq_entries = 256;
-  unsigned cq_entries = 0;        // 0: four times sq_entries
+  unsigned cq_entries = 0;        // 0: four times sq_entries; recv_buffers more are added
   bool try_defer_taskrun = true;  // SINGLE_ISSUER | DEFER_TASKRUN, falling back when refused
   bool force_async_abandon = false;  // tests: skip IORING_REGISTER_SYNC_CANCEL
+
+  // The provided-buffer ring behind tcp_stream::receive(), created on first use: recv_buffers
+  // (rounded up to a power of two) of recv_buffer_size bytes. The CQ gets recv_buffers extra
+  // entries, since every buffer can produce one multishot completion. See buffer_ring.hpp.
+  unsigned recv_buffers = 1024;
+  unsigned recv_buffer_size = 4096;
+  // Buffers a stream may hold delivered but not yet taken before its multishot recv is paused.
+  unsigned recv_queue_limit = 8;
+  // false: single-shot recvs into pool buffers, the path for kernels without provided-buffer rings.
+  bool use_buffer_ring = true;
 };
 
 // What the kernel accepted, probed once at start-up.
@@ -47,9 +57,13 @@ struct ring_features {
   bool recv_multishot = false;
   bool sync_cancel = false;
   bool send_zc = false;
+  bool buffer_ring = false;        // known once receive_buffers() has been created
+  bool recv_multishot_cap = true;  // multishot recv takes a byte cap; cleared when refused
   unsigned sq_entries = 0;
   unsigned cq_entries = 0;
 };
+
+class buffer_ring;
 
 namespace detail {
 class io_awaiter_base;
@@ -91,6 +105,10 @@ class proactor final : public scheduler {
   std::size_t capacity() const noexcept { return op_capacity_; }
   std::uint64_t stale_cqes() const noexcept { return stale_cqes_; }
   std::uint64_t submit_calls() const noexcept { return submit_calls_; }
+  const proactor_config& config() const noexcept { return cfg_; }
+  // The receive buffers (created on first use).
+  buffer_ring& receive_buffers();
+  void disable_recv_multishot_cap() noexcept { features_.recv_multishot_cap = false; }
   bool on_owner_thread() const noexcept;
 
   template <class S>
@@ -112,11 +130,13 @@ class proactor final : public scheduler {
   // ---- Interface for awaitables and services (not for applications) ----
   // Start a callback-driven operation (multishot accept/recv, internal reads). Returns its
   // user_data, or nothing when the ring is at capacity. `prep` may set slot.fd (the socket it
-  // works on, for has_ops_on).
+  // works on, for has_ops_on) and slot.buffer_id (a pool buffer it owns until its final CQE).
+  // Internal operations do not count as work a task waits for; uncapped ones (multishot recvs,
+  // whose completions are bounded by the buffer ring the CQ is sized for) skip the capacity check.
   template <class Prep>
   std::uint64_t start_callback_op(Prep&& prep, detail::op_slot::cqe_fn fn, void* ctx, bool multishot,
-                                  unsigned weight = 1, bool internal = false) {
-    const std::uint32_t idx = acquire_slot(weight, internal);
+                                  unsigned weight = 1, bool internal = false, bool capped = true) {
+    const std::uint32_t idx = acquire_slot(weight, internal, capped);
     if (idx == detail::npos32) return 0;
     detail::op_slot& s = slot(idx);
     s.on_cqe = fn;
@@ -139,6 +159,8 @@ class proactor final : public scheduler {
   // Cancel every operation on `fd` (before closing it: a pending recv on a closed socket would
   // otherwise never complete). Their owners see operation_canceled.
   void cancel_fd(int fd) noexcept;
+  // Cancel and detach in one: the caller will not look at it again, nor need cancel_fd for it.
+  void cancel_and_detach(std::uint64_t user_data) noexcept;
   // Whether any submitted operation on `fd` has not reached its final CQE (close() skips
   // cancel_fd, a system call, when none has).
   bool has_ops_on(int fd) const noexcept {
@@ -150,7 +172,7 @@ class proactor final : public scheduler {
     ++fd_ops_[s.fd];
   }
 
-  std::uint32_t acquire_slot(unsigned weight, bool internal = false);
+  std::uint32_t acquire_slot(unsigned weight, bool internal = false, bool capped = true);
   detail::op_slot& slot(std::uint32_t idx) noexcept { return slots_[idx >> chunk_shift][idx & chunk_mask]; }
   io_uring_sqe* get_sqe();
   void enqueue_waiting(detail::io_awaiter_base* a) noexcept;
@@ -183,6 +205,8 @@ class proactor final : public scheduler {
 
   void init_after_setup();
   void release_slot(std::uint32_t idx) noexcept;
+  // A completion nobody will look at carried a ring buffer, or its slot owned a pool buffer.
+  void recycle_buffers(detail::op_slot& s, std::uint32_t flags) noexcept;
   void reap();
   // Reap with resumptions queued for the next loop turn instead of run inline.
   void reap_deferred();
@@ -224,6 +248,7 @@ class proactor final : public scheduler {
 
   std::vector<std::pair<std::type_index, std::unique_ptr<service>>> services_;
   std::vector<std::uint32_t> fd_ops_;  // submitted operations per fd, until their final CQE
+  std::unique_ptr<buffer_ring> buffers_;
 };
 
 }  // namespace torsion
