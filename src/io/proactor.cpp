@@ -97,7 +97,7 @@ void proactor::shutdown_ring() noexcept {
   io_uring_sqe* sqe = get_sqe();
   io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(sqe, detail::ignore_user_data);
-  for (int rounds = 0; units_in_flight_ > 0 && rounds < 10000; ++rounds) {
+  for (int rounds = 0; units_in_flight_ + open_ended_in_flight_ > 0 && rounds < 10000; ++rounds) {
     __kernel_timespec ts{.tv_sec = 0, .tv_nsec = 10'000'000};
     io_uring_cqe* cqe = nullptr;
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
@@ -141,17 +141,25 @@ std::uint32_t proactor::acquire_slot(unsigned weight, bool internal, bool capped
   s.owner = nullptr;
   s.on_cqe = nullptr;
   s.ctx = nullptr;
-  s.weight = static_cast<std::uint16_t>(weight);
-  units_in_flight_ += weight;
+  // Uncapped operations (multishot recvs) must not use up the capacity of capped ones: counted
+  // apart, still waited for at shutdown.
+  s.weight = static_cast<std::uint16_t>(weight | (internal ? internal_bit : 0) | (capped ? 0 : uncapped_bit));
+  if (capped)
+    units_in_flight_ += weight;
+  else
+    open_ended_in_flight_ += weight;
   if (!internal) ++user_in_flight_;
-  else s.weight = static_cast<std::uint16_t>(weight | 0x8000);
   return idx;
 }
 
 void proactor::release_slot(std::uint32_t idx) noexcept {
   detail::op_slot& s = slot(idx);
-  const bool internal = s.weight & 0x8000;
-  units_in_flight_ -= s.weight & 0x7fff;
+  const bool internal = s.weight & internal_bit;
+  const unsigned weight = s.weight & weight_mask;
+  if (s.weight & uncapped_bit)
+    open_ended_in_flight_ -= weight;
+  else
+    units_in_flight_ -= weight;
   if (!internal) --user_in_flight_;
   if (s.fd >= 0) --fd_ops_[s.fd];
   s.in_use = false;

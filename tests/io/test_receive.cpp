@@ -97,6 +97,29 @@ TEST_CASE("receive on many concurrent streams keeps each stream intact", "[io]")
   CHECK(px.receive_buffers().available() == px.receive_buffers().count());
 }
 
+TEST_CASE("more receiving streams than the operation capacity all make progress", "[io]") {
+  // Armed multishot recvs are open-ended: they must not use up the capacity that sends, accepts
+  // and timers need (with 8 slots, 64 idle receivers would otherwise block every send).
+  proactor_config cfg;
+  cfg.sq_entries = 8;
+  cfg.cq_entries = 16;
+  proactor px(cfg);
+  REQUIRE(px.capacity() == 8);
+  constexpr int streams = 64;
+  std::vector<tcp_stream> tx, rx;
+  for (int i = 0; i < streams; ++i) {
+    auto pair = torsion_test::tcp_pair();
+    tx.emplace_back(pair.release_a(), px);
+    rx.emplace_back(pair.release_b(), px);
+  }
+  px.run([](std::vector<tcp_stream>& tx, std::vector<tcp_stream>& rx) -> task<void> {
+    task_group g;
+    for (int i = 0; i < streams; ++i) g.spawn(transfer(tx[i], rx[i], 1000 + 10 * i, i));
+    co_await g.join();
+  }(tx, rx));
+  CHECK(px.in_flight() == 0);
+}
+
 TEST_CASE("a tiny buffer ring forces ENOBUFS and loses nothing", "[io]") {
   const bool kernel_ring = GENERATE(true, false);
   INFO("kernel-selected ring: " << kernel_ring);

@@ -225,7 +225,9 @@ class proactor final : public scheduler {
   std::uint32_t free_head_ = detail::npos32;
   std::uint32_t slot_count_ = 0;
   std::size_t op_capacity_ = 0;
-  std::size_t units_in_flight_ = 0;
+  std::size_t units_in_flight_ = 0;       // capacity units held by capped operations
+  std::size_t open_ended_in_flight_ = 0;  // the same for uncapped ones
+  static constexpr std::uint16_t internal_bit = 0x8000, uncapped_bit = 0x4000, weight_mask = 0x3fff;
   std::size_t user_in_flight_ = 0;
   std::size_t external_pending_ = 0;
   std::uint64_t stale_cqes_ = 0;
