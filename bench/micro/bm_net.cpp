@@ -129,6 +129,16 @@ task<void> echo_server(torsion::tcp_stream s) {
   }
 }
 
+// The same server on the zero-copy path: receive() lends a ring buffer, written back from there.
+task<void> echo_server_receive(torsion::tcp_stream s) {
+  for (;;) {
+    auto chunk = co_await s.receive();
+    if (!chunk) co_return;
+    auto w = co_await s.write_all(chunk.value().bytes());
+    if (!w) co_return;
+  }
+}
+
 // Note the style: every co_await result goes into a named variable before it is tested. GCC 12.2
 // (Debian 12's compiler) miscompiles a coroutine that declares no local variable at all and has a
 // co_await inside an if/while/switch condition: its body never runs and the awaiting task hangs.
@@ -173,7 +183,8 @@ task<void> echo_client(benchmark::State& st, torsion::tcp_stream& c, torsion_ben
   if (in != out) st.SkipWithError("echo corrupted the data");
 }
 
-task<void> echo_main(benchmark::State& st, torsion_bench::alloc_probe& probe) {
+task<void> echo_main(benchmark::State& st, torsion_bench::alloc_probe& probe,
+                     task<void> (*server)(torsion::tcp_stream) = echo_server) {
   auto l = torsion::tcp_listener::listen(torsion::endpoint(torsion::ip_address::loopback_v4(), 0));
   if (!l) {
     st.SkipWithError("listen failed");
@@ -188,7 +199,7 @@ task<void> echo_main(benchmark::State& st, torsion_bench::alloc_probe& probe) {
   (void)c.value().set_no_delay(true);
   (void)s.value().set_no_delay(true);
   torsion::task_group g;
-  g.spawn(echo_server(std::move(s).value()));
+  g.spawn(server(std::move(s).value()));
   co_await echo_client(st, c.value(), probe);
   (void)c.value().shutdown_write();
   co_await g.join();
@@ -202,6 +213,15 @@ void BM_echo_round_trip_64B(benchmark::State& st) {
   probe.report(st, "rt");
 }
 BENCHMARK(BM_echo_round_trip_64B)->MinTime(torsion_bench::min_time)->UseRealTime();
+
+void BM_echo_round_trip_64B_receive(benchmark::State& st) {
+  torsion::proactor px;
+  torsion_bench::alloc_probe probe(&px);
+  px.run(echo_main(st, probe, echo_server_receive));
+  st.SetItemsProcessed(st.iterations());
+  probe.report(st, "rt");
+}
+BENCHMARK(BM_echo_round_trip_64B_receive)->MinTime(torsion_bench::min_time)->UseRealTime();
 
 // Baseline: the same ping-pong on one thread with blocking send/recv and no ring (four system
 // calls per round trip; loopback delivers during send, so recv never actually blocks).

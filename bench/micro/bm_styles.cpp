@@ -21,12 +21,12 @@ class Echo : public torsion::twisted::Protocol {
   void dataReceived(std::string_view data) override { transport->write(data); }
 };
 
+// The same loop as examples/echo_server.cpp's: receive() lends a ring buffer, sent back from there.
 task<void> coro_echo(torsion::tcp_stream s) {
-  std::array<std::byte, 16384> buf;
   for (;;) {
-    auto n = co_await s.read_some(buf);
-    if (!n || n.value() == 0) co_return;
-    auto w = co_await s.write_all(std::span(buf.data(), n.value()));
+    auto chunk = co_await s.receive();
+    if (!chunk) co_return;
+    auto w = co_await s.write_all(chunk.value().bytes());
     if (!w) co_return;
   }
 }

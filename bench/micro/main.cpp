@@ -42,8 +42,21 @@
 //                               coroutines on one proactor; per round trip. allocs_per_rt checks
 //                               architecture invariant 4 (no allocation per operation in steady
 //                               state) after a 1,000-round-trip warm-up.
+//   BM_echo_round_trip_64B_receive
+//                               The same with the server on receive() (multishot recv into the
+//                               proactor's buffer ring, written back from the lent buffer).
 //   *_raw_syscalls              The same two network benchmarks with plain blocking system calls
 //                               and no ring, as a baseline for the framework's overhead.
+//
+// styles (bm_styles.cpp)
+//   BM_echo_style_coro/_callback
+//                               64-byte ping-pong against examples/echo_server.cpp's coroutine
+//                               server and against Twisted's Echo protocol behind a Reactor.
+// send_zc (bm_send_zc.cpp)
+//   BM_send/SIZE, BM_send_zc/SIZE
+//                               One IORING_OP_SEND vs one IORING_OP_SEND_ZC (result and
+//                               notification) of SIZE bytes over loopback, plus the peer's recv;
+//                               raw liburing, the measurement behind the send_zc decision.
 //
 // Counters (all per iteration, measured region only):
 //   allocs_per_*                calls of any global operator new (alloc_counter.cpp replaces them

@@ -26,12 +26,6 @@ bool io_awaiter_base::start(std::coroutine_handle<> h, const std::stop_token* st
     state_ = state::done;
     return false;
   }
-  if (expired_) {
-    res_ = -ETIME;
-    timed_out_ = true;
-    state_ = state::done;
-    return false;
-  }
   const unsigned weight = timeout_.count() > 0 ? 2 : 1;
   const std::uint32_t idx = px_->acquire_slot(weight);
   if (idx == npos32) {
@@ -52,7 +46,7 @@ void io_awaiter_base::submit_into(std::uint32_t idx) {
   if (timeout_.count() > 0) px_->reserve_sqes(2);
   io_uring_sqe* sqe = px_->get_sqe();
   prep_(this, sqe, s);
-  px_->note_fd(s, sqe);
+  px_->track_fd(s);
   io_uring_sqe_set_data64(sqe, user_data_);
   if (timeout_.count() > 0) {
     sqe->flags |= IOSQE_IO_LINK;

@@ -3,17 +3,16 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
-#include <utility>
 
-#include "torsion/io/io_awaitable.hpp"
 #include "ring_setup.hpp"
+#include "torsion/io/buffer_ring.hpp"
+#include "torsion/io/io_awaitable.hpp"
 
 namespace torsion {
 namespace {
@@ -56,8 +55,9 @@ proactor::proactor(private_tag, io_uring ring, ring_features f, const proactor_c
 
 void proactor::init_after_setup() {
   owner_thread_ = this_thread_id();
-  // Half the CQ for operations, half as headroom for their cancel requests and linked timeouts.
-  op_capacity_ = features_.cq_entries / 2;
+  // The CQ holds one entry per receive buffer (multishot completions are bounded by them); of the
+  // rest, half for operations and half as headroom for their cancel requests and linked timeouts.
+  op_capacity_ = detail::op_cq_entries(cfg_) / 2;
   ready_.reserve(64);
   running_.reserve(64);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -75,6 +75,7 @@ proactor::~proactor() {
   if (!initialized_) return;
   shutdown_ring();
   services_.clear();
+  buffers_.reset();
   if (wake_fd_ >= 0) ::close(wake_fd_);
   io_uring_queue_exit(&ring_);
   if (tls_proactor == this) {
@@ -96,7 +97,7 @@ void proactor::shutdown_ring() noexcept {
   io_uring_sqe* sqe = get_sqe();
   io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(sqe, detail::ignore_user_data);
-  for (int rounds = 0; units_in_flight_ > 0 && rounds < 10000; ++rounds) {
+  for (int rounds = 0; units_in_flight_ + open_ended_in_flight_ > 0 && rounds < 10000; ++rounds) {
     __kernel_timespec ts{.tv_sec = 0, .tv_nsec = 10'000'000};
     io_uring_cqe* cqe = nullptr;
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
@@ -106,8 +107,18 @@ void proactor::shutdown_ring() noexcept {
 
 bool proactor::on_owner_thread() const noexcept { return owner_thread_ == this_thread_id(); }
 
-std::uint32_t proactor::acquire_slot(unsigned weight, bool internal) {
-  if (!internal && units_in_flight_ + weight > op_capacity_) return detail::npos32;
+buffer_ring& proactor::receive_buffers() {
+  if (!buffers_) {
+    // Kernel-selected buffers need multishot recv too (6.0); 5.19 had the ring alone.
+    const bool kernel = cfg_.use_buffer_ring && features_.recv_multishot;
+    buffers_ = std::make_unique<buffer_ring>(ring_, cfg_.recv_buffers, cfg_.recv_buffer_size, kernel);
+    features_.buffer_ring = buffers_->kernel_selected();
+  }
+  return *buffers_;
+}
+
+std::uint32_t proactor::acquire_slot(unsigned weight, bool internal, bool capped) {
+  if (capped && !internal && units_in_flight_ + weight > op_capacity_) return detail::npos32;
   if (free_head_ == detail::npos32) {
     // Grow by one chunk; chunks never move, so slot references stay valid.
     const std::uint32_t base = slot_count_;
@@ -125,30 +136,32 @@ std::uint32_t proactor::acquire_slot(unsigned weight, bool internal) {
   s.detached = s.cancel_requested = s.timed_out = s.multishot = false;
   s.res = 0;
   s.flags = 0;
+  s.fd = -1;
+  s.buffer_id = buffer_ring::none;
   s.owner = nullptr;
   s.on_cqe = nullptr;
   s.ctx = nullptr;
-  s.weight = static_cast<std::uint16_t>(weight);
-  units_in_flight_ += weight;
+  // Uncapped operations (multishot recvs) must not use up the capacity of capped ones: counted
+  // apart, still waited for at shutdown.
+  s.weight = static_cast<std::uint16_t>(weight | (internal ? internal_bit : 0) | (capped ? 0 : uncapped_bit));
+  if (capped)
+    units_in_flight_ += weight;
+  else
+    open_ended_in_flight_ += weight;
   if (!internal) ++user_in_flight_;
-  else s.weight = static_cast<std::uint16_t>(weight | 0x8000);
   return idx;
-}
-
-void proactor::note_fd(detail::op_slot& s, const io_uring_sqe* sqe) {
-  if (sqe->fd < 0 || (sqe->flags & IOSQE_FIXED_FILE)) return;
-  const auto fd = static_cast<std::size_t>(sqe->fd);
-  if (fd >= ops_on_fd_.size()) ops_on_fd_.resize(std::max<std::size_t>(fd + 1, ops_on_fd_.size() * 2));
-  ++ops_on_fd_[fd];
-  s.fd = sqe->fd;
 }
 
 void proactor::release_slot(std::uint32_t idx) noexcept {
   detail::op_slot& s = slot(idx);
-  if (s.fd >= 0) --ops_on_fd_[static_cast<std::size_t>(std::exchange(s.fd, -1))];
-  const bool internal = s.weight & 0x8000;
-  units_in_flight_ -= s.weight & 0x7fff;
+  const bool internal = s.weight & internal_bit;
+  const unsigned weight = s.weight & weight_mask;
+  if (s.weight & uncapped_bit)
+    open_ended_in_flight_ -= weight;
+  else
+    units_in_flight_ -= weight;
   if (!internal) --user_in_flight_;
+  if (s.fd >= 0) --fd_ops_[s.fd];
   s.in_use = false;
   s.owner = nullptr;
   s.on_cqe = nullptr;
@@ -223,6 +236,22 @@ void proactor::detach_op(std::uint64_t ud) noexcept {
   s.on_cqe = nullptr;
 }
 
+void proactor::cancel_and_detach(std::uint64_t ud) noexcept {
+  cancel_op(ud);
+  detach_op(ud);
+  const std::uint32_t idx = static_cast<std::uint32_t>(ud & detail::index_mask);
+  if (idx >= slot_count_) return;
+  detail::op_slot& s = slot(idx);
+  if (!s.in_use || s.generation != (ud >> 32) || s.fd < 0) return;
+  --fd_ops_[s.fd];  // cancelled already: closing its socket needs no cancel_fd on its account
+  s.fd = -1;
+}
+
+void proactor::recycle_buffers(detail::op_slot& s, std::uint32_t flags) noexcept {
+  if (flags & IORING_CQE_F_BUFFER) buffers_->give_back(static_cast<std::uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT));
+  if (s.buffer_id != buffer_ring::none) buffers_->give_back(std::exchange(s.buffer_id, buffer_ring::none));
+}
+
 void proactor::abandon_op(std::uint64_t ud) {
   detach_op(ud);
   const std::uint32_t idx = static_cast<std::uint32_t>(ud & detail::index_mask);
@@ -249,8 +278,6 @@ void proactor::abandon_op(std::uint64_t ud) {
 }
 
 void proactor::cancel_fd(int fd) noexcept {
-  const auto at = static_cast<std::size_t>(fd);
-  if (fd < 0 || at >= ops_on_fd_.size() || ops_on_fd_[at] == 0) return;  // nothing to cancel
   ++fd_cancels_;
   flush_submissions();
   if (features_.sync_cancel) {
@@ -394,10 +421,13 @@ void proactor::dispatch(std::uint64_t ud, int res, std::uint32_t flags) {
     ++stale_cqes_;
     return;
   }
+  if (!is_link && (flags & IORING_CQE_F_BUFFER)) buffers_->note_taken();
   if (is_link) {
     if (res == -ETIME) s.timed_out = true;
   } else if (s.multishot && (flags & IORING_CQE_F_MORE)) {
     if (!s.detached && s.on_cqe) s.on_cqe(s.ctx, res, flags);
+    else if (flags & IORING_CQE_F_BUFFER)
+      recycle_buffers(s, flags);
     return;
   } else {
     s.res = res;
@@ -406,6 +436,7 @@ void proactor::dispatch(std::uint64_t ud, int res, std::uint32_t flags) {
   if (--s.pending_cqes > 0) return;
 
   if (s.detached) {
+    if ((s.flags & IORING_CQE_F_BUFFER) || s.buffer_id != buffer_ring::none) recycle_buffers(s, s.flags);
     release_slot(idx);
   } else if (detail::io_awaiter_base* aw = s.owner) {
     aw->complete(s);

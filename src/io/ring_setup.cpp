@@ -40,43 +40,34 @@ void probe(io_uring& ring, ring_features& f) {
 
 result<ring_and_features> setup_ring(const proactor_config& cfg) {
   const unsigned sq = cfg.sq_entries ? cfg.sq_entries : 256;
-  // In-flight operations are capped at half the CQ, and every idle connection holds one (its
-  // pending read), so the CQ size bounds how many connections a proactor can serve: past the cap,
-  // the newest connections' operations wait for capacity that idle ones never free. So by default
-  // the CQ is as large as the kernel allows (CLAMP lowers it to the kernel's limit), falling back
-  // to four times the SQ where the kernel cannot allocate that much (ENOMEM).
-  unsigned cq = cfg.cq_entries ? cfg.cq_entries : default_cq_entries;
+  const unsigned cq = op_cq_entries(cfg) + buffer_cq_entries(cfg);
 
   // Fastest first; each is dropped when the kernel answers EINVAL.
-  const unsigned base = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL;
+  const unsigned base = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
   const unsigned attempts[] = {
       base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
       base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN,
       base | IORING_SETUP_COOP_TASKRUN,
       base,
-      IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP,
+      IORING_SETUP_CQSIZE,
   };
   ring_and_features out{};
   int last = -EINVAL;
   for (unsigned flags : attempts) {
     if (!cfg.try_defer_taskrun && (flags & IORING_SETUP_DEFER_TASKRUN)) continue;
-    for (;;) {
-      io_uring_params params{};
-      params.flags = flags;
-      params.cq_entries = cq;
-      last = io_uring_queue_init_params(sq, &out.ring, &params);
-      if (last == 0) {
-        out.features.setup_flags = flags;
-        out.features.single_issuer = flags & IORING_SETUP_SINGLE_ISSUER;
-        out.features.defer_taskrun = flags & IORING_SETUP_DEFER_TASKRUN;
-        out.features.coop_taskrun = flags & IORING_SETUP_COOP_TASKRUN;
-        out.features.sq_entries = params.sq_entries;
-        out.features.cq_entries = params.cq_entries;
-        probe(out.ring, out.features);
-        return out;
-      }
-      if (last != -ENOMEM || cfg.cq_entries || cq <= sq * 4) break;
-      cq = sq * 4;  // the large default did not fit: the classic size, same flags
+    io_uring_params params{};
+    params.flags = flags;
+    params.cq_entries = cq;
+    last = io_uring_queue_init_params(sq, &out.ring, &params);
+    if (last == 0) {
+      out.features.setup_flags = flags;
+      out.features.single_issuer = flags & IORING_SETUP_SINGLE_ISSUER;
+      out.features.defer_taskrun = flags & IORING_SETUP_DEFER_TASKRUN;
+      out.features.coop_taskrun = flags & IORING_SETUP_COOP_TASKRUN;
+      out.features.sq_entries = params.sq_entries;
+      out.features.cq_entries = params.cq_entries;
+      probe(out.ring, out.features);
+      return out;
     }
     if (last != -EINVAL) break;
   }

@@ -1,6 +1,9 @@
 #pragma once
 #include <liburing.h>
 
+#include <algorithm>
+#include <bit>
+
 #include "torsion/core/result.hpp"
 #include "torsion/io/proactor.hpp"
 
@@ -16,6 +19,17 @@ inline constexpr unsigned default_cq_entries = 65536;
 
 // Create a ring with the fastest flags the kernel accepts, and probe what it supports.
 result<ring_and_features> setup_ring(const proactor_config& cfg);
+
+// CQ entries for operations (half of them headroom for cancels and linked timeouts).
+inline unsigned op_cq_entries(const proactor_config& cfg) noexcept {
+  const unsigned sq = cfg.sq_entries ? cfg.sq_entries : 256;
+  return cfg.cq_entries ? cfg.cq_entries : sq * 4;
+}
+
+// CQ entries set aside for multishot recv completions: one per receive buffer.
+inline unsigned buffer_cq_entries(const proactor_config& cfg) noexcept {
+  return std::bit_ceil(std::clamp(cfg.recv_buffers, 1u, 32768u));  // as buffer_ring rounds it
+}
 
 // Map an io_uring_setup errno to the error that names its cause and fix.
 std::error_code setup_error(int err) noexcept;

@@ -61,9 +61,17 @@ result<void> tcp_stream::shutdown_write() noexcept {
   return success();
 }
 
+detail::receiver* tcp_stream::receiver() {
+  if (!rx_ && fd_ >= 0) rx_ = new detail::receiver(*px_, fd_);
+  return rx_;
+}
+
 result<void> tcp_stream::close() noexcept {
   if (fd_ < 0) return success();
-  px_->cancel_fd(fd_);
+  delete std::exchange(rx_, nullptr);  // cancels its multishot recv without waiting
+  // A pending operation on a closed socket would never complete: cancel them first. Most streams
+  // close with none pending, and then skip the (synchronous) cancel system call.
+  if (px_->has_ops_on(fd_)) px_->cancel_fd(fd_);
   const int fd = std::exchange(fd_, -1);
   if (::close(fd) != 0) return failure(errno_code(errno));
   return success();

@@ -91,35 +91,35 @@ task<Failure> tcp_transport::run() {
 }
 
 task<void> tcp_transport::reader() {
-  // Not zeroed: an idle connection then costs the pages the kernel wrote into, not all 64 KiB.
-  auto buf = std::make_unique_for_overwrite<std::array<char, read_chunk>>();
   for (;;) {
-    while (paused_) {  // paused: do not even ask the kernel for more
+    while (paused_) {  // paused: the stream is not reading from the socket either
       const bool resumed = co_await read_resumed_.wait();
       if (!resumed || reason_ || disconnecting) co_return;
     }
-    auto n = co_await stream_.read_some(std::as_writable_bytes(std::span(*buf)));
+    // A ring buffer lent by the proactor: dataReceived sees it without a copy, and it goes back
+    // to the ring when `chunk` goes out of scope.
+    auto chunk = co_await stream_.receive();
     if (reason_ || disconnecting) co_return;  // nothing is delivered after loseConnection
-    if (!n) {
-      if (n.error() != errc::operation_canceled) end(lost_because(n.error()));
-      co_return;
-    }
-    if (n.value() == 0) {
-      // The peer closed its side. A half-closeable protocol is told and keeps the connection (it
-      // calls loseConnection when done); any other gets connectionLost(ConnectionDone).
-      if (auto* hc = dynamic_cast<IHalfCloseableProtocol*>(protocol_.get())) {
-        guarded("readConnectionLost", [hc] { hc->readConnectionLost(); });
-      } else {
-        end(connectionDone);
+    if (!chunk) {
+      if (chunk.error() == errc::connection_done) {
+        // The peer closed its side. A half-closeable protocol is told and keeps the connection
+        // (it calls loseConnection when done); any other gets connectionLost(ConnectionDone).
+        if (auto* hc = dynamic_cast<IHalfCloseableProtocol*>(protocol_.get())) {
+          guarded("readConnectionLost", [hc] { hc->readConnectionLost(); });
+        } else {
+          end(connectionDone);
+        }
+      } else if (chunk.error() != errc::operation_canceled) {
+        end(lost_because(chunk.error()));
       }
       co_return;
     }
-    // Paused: hold this chunk and stop reading until resumed (no re-arm while paused).
+    // Paused while this chunk was on its way: hold it until resumed.
     while (paused_) {
       const bool resumed = co_await read_resumed_.wait();
       if (!resumed || reason_ || disconnecting) co_return;
     }
-    const std::string_view data(buf->data(), n.value());
+    const std::string_view data = chunk.value().view();
     guarded("dataReceived", [&] { protocol_->dataReceived(data); });
   }
 }
@@ -230,11 +230,15 @@ void tcp_transport::abortConnection() {
   end(Failure(errc::connection_aborted));
 }
 
-void tcp_transport::pauseProducing() { paused_ = true; }
+void tcp_transport::pauseProducing() {
+  paused_ = true;
+  stream_.pause_receiving();  // stop reading the socket now, not only stop delivering
+}
 
 void tcp_transport::resumeProducing() {
   if (!connected || disconnecting) return;
   paused_ = false;
+  stream_.resume_receiving();
   read_resumed_.set();
 }
 

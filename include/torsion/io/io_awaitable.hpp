@@ -109,7 +109,9 @@ class io_awaitable final : public io_awaiter_base {
 
  private:
   static void prep_thunk(io_awaiter_base* self, io_uring_sqe* sqe, op_slot& s) {
-    static_cast<io_awaitable*>(self)->op_.prep(sqe, s);
+    auto& op = static_cast<io_awaitable*>(self)->op_;
+    if constexpr (requires { op.fd; }) s.fd = op.fd;  // so closing that socket knows it is busy
+    op.prep(sqe, s);
   }
   static void copy_thunk(io_awaiter_base* self, const op_slot& s) {
     if constexpr (requires(Op& o) { o.copy_out(s); }) static_cast<io_awaitable*>(self)->op_.copy_out(s);

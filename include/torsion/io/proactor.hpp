@@ -30,12 +30,19 @@ namespace torsion {
 
 struct proactor_config {
   unsigned sq_entries = 256;
-  // 0: the kernel's maximum, 65536 (1 MiB; four times sq_entries where that cannot be allocated).
-  // Half of it caps the operations in flight, and each open connection keeps one (its pending
-  // read), so this bounds the connections one proactor can serve at about cq_entries / 2.
-  unsigned cq_entries = 0;
+  unsigned cq_entries = 0;        // 0: four times sq_entries; recv_buffers more are added
   bool try_defer_taskrun = true;  // SINGLE_ISSUER | DEFER_TASKRUN, falling back when refused
   bool force_async_abandon = false;  // tests: skip IORING_REGISTER_SYNC_CANCEL
+
+  // The provided-buffer ring behind tcp_stream::receive(), created on first use: recv_buffers
+  // (rounded up to a power of two) of recv_buffer_size bytes. The CQ gets recv_buffers extra
+  // entries, since every buffer can produce one multishot completion. See buffer_ring.hpp.
+  unsigned recv_buffers = 1024;
+  unsigned recv_buffer_size = 4096;
+  // Buffers a stream may hold delivered but not yet taken before its multishot recv is paused.
+  unsigned recv_queue_limit = 8;
+  // false: single-shot recvs into pool buffers, the path for kernels without provided-buffer rings.
+  bool use_buffer_ring = true;
 };
 
 // What the kernel accepted, probed once at start-up.
@@ -50,9 +57,13 @@ struct ring_features {
   bool recv_multishot = false;
   bool sync_cancel = false;
   bool send_zc = false;
+  bool buffer_ring = false;        // known once receive_buffers() has been created
+  bool recv_multishot_cap = true;  // multishot recv takes a byte cap; cleared when refused
   unsigned sq_entries = 0;
   unsigned cq_entries = 0;
 };
+
+class buffer_ring;
 
 namespace detail {
 class io_awaiter_base;
@@ -101,6 +112,10 @@ class proactor final : public scheduler {
   // completions that did not fit in the CQ (IORING_SQ_CQ_OVERFLOW).
   std::uint32_t cq_dropped() const noexcept { return IO_URING_READ_ONCE(*ring_.cq.koverflow); }
   bool cq_overflow_pending() const noexcept { return io_uring_cq_has_overflow(&ring_); }
+  const proactor_config& config() const noexcept { return cfg_; }
+  // The receive buffers (created on first use).
+  buffer_ring& receive_buffers();
+  void disable_recv_multishot_cap() noexcept { features_.recv_multishot_cap = false; }
   bool on_owner_thread() const noexcept;
 
   template <class S>
@@ -121,11 +136,14 @@ class proactor final : public scheduler {
 
   // ---- Interface for awaitables and services (not for applications) ----
   // Start a callback-driven operation (multishot accept/recv, internal reads). Returns its
-  // user_data, or nothing when the ring is at capacity.
+  // user_data, or nothing when the ring is at capacity. `prep` may set slot.fd (the socket it
+  // works on, for has_ops_on) and slot.buffer_id (a pool buffer it owns until its final CQE).
+  // Internal operations do not count as work a task waits for; uncapped ones (multishot recvs,
+  // whose completions are bounded by the buffer ring the CQ is sized for) skip the capacity check.
   template <class Prep>
   std::uint64_t start_callback_op(Prep&& prep, detail::op_slot::cqe_fn fn, void* ctx, bool multishot,
-                                  unsigned weight = 1, bool internal = false) {
-    const std::uint32_t idx = acquire_slot(weight, internal);
+                                  unsigned weight = 1, bool internal = false, bool capped = true) {
+    const std::uint32_t idx = acquire_slot(weight, internal, capped);
     if (idx == detail::npos32) return 0;
     detail::op_slot& s = slot(idx);
     s.on_cqe = fn;
@@ -134,7 +152,7 @@ class proactor final : public scheduler {
     s.pending_cqes = 1;
     io_uring_sqe* sqe = get_sqe();
     prep(sqe, s);
-    note_fd(s, sqe);
+    track_fd(s);
     io_uring_sqe_set_data64(sqe, detail::make_user_data(idx, s.generation));
     return detail::make_user_data(idx, s.generation);
   }
@@ -146,14 +164,22 @@ class proactor final : public scheduler {
   // kernel can no longer touch it.
   void abandon_op(std::uint64_t user_data);
   // Cancel every operation on `fd` (before closing it: a pending recv on a closed socket would
-  // otherwise never complete). Their owners see operation_canceled. Free when none is in flight
-  // on `fd`: the kernel's cancel-by-fd scans every pending operation of the ring, so calling it
-  // for each close would make closing n connections cost O(n^2).
+  // otherwise never complete). Their owners see operation_canceled.
   void cancel_fd(int fd) noexcept;
-  // Record which descriptor a freshly prepared operation works on (for cancel_fd).
-  void note_fd(detail::op_slot& s, const io_uring_sqe* sqe);
+  // Cancel and detach in one: the caller will not look at it again, nor need cancel_fd for it.
+  void cancel_and_detach(std::uint64_t user_data) noexcept;
+  // Whether any submitted operation on `fd` has not reached its final CQE (close() skips
+  // cancel_fd, a system call, when none has).
+  bool has_ops_on(int fd) const noexcept {
+    return fd >= 0 && static_cast<std::size_t>(fd) < fd_ops_.size() && fd_ops_[fd] != 0;
+  }
+  void track_fd(detail::op_slot& s) {
+    if (s.fd < 0) return;
+    if (static_cast<std::size_t>(s.fd) >= fd_ops_.size()) fd_ops_.resize(static_cast<std::size_t>(s.fd) * 2 + 64);
+    ++fd_ops_[s.fd];
+  }
 
-  std::uint32_t acquire_slot(unsigned weight, bool internal = false);
+  std::uint32_t acquire_slot(unsigned weight, bool internal = false, bool capped = true);
   detail::op_slot& slot(std::uint32_t idx) noexcept { return slots_[idx >> chunk_shift][idx & chunk_mask]; }
   io_uring_sqe* get_sqe();
   // Make room for n SQEs in the same submission batch: an operation and its linked timeout must not
@@ -191,6 +217,8 @@ class proactor final : public scheduler {
 
   void init_after_setup();
   void release_slot(std::uint32_t idx) noexcept;
+  // A completion nobody will look at carried a ring buffer, or its slot owned a pool buffer.
+  void recycle_buffers(detail::op_slot& s, std::uint32_t flags) noexcept;
   void reap();
   // Reap with resumptions queued for the next loop turn instead of run inline.
   void reap_deferred();
@@ -209,7 +237,9 @@ class proactor final : public scheduler {
   std::uint32_t free_head_ = detail::npos32;
   std::uint32_t slot_count_ = 0;
   std::size_t op_capacity_ = 0;
-  std::size_t units_in_flight_ = 0;
+  std::size_t units_in_flight_ = 0;       // capacity units held by capped operations
+  std::size_t open_ended_in_flight_ = 0;  // the same for uncapped ones
+  static constexpr std::uint16_t internal_bit = 0x8000, uncapped_bit = 0x4000, weight_mask = 0x3fff;
   std::size_t user_in_flight_ = 0;
   std::size_t external_pending_ = 0;
   std::uint64_t stale_cqes_ = 0;
@@ -219,7 +249,6 @@ class proactor final : public scheduler {
   detail::io_awaiter_base* waiting_tail_ = nullptr;
   std::size_t waiting_count_ = 0;
   std::vector<std::uint64_t> pending_cancels_;
-  std::vector<std::uint32_t> ops_on_fd_;  // operations in flight per descriptor
   std::vector<std::coroutine_handle<>> ready_, running_;
   int deferring_ = 0;
   bool initialized_ = false;
@@ -233,6 +262,8 @@ class proactor final : public scheduler {
   std::uint64_t owner_thread_ = 0;
 
   std::vector<std::pair<std::type_index, std::unique_ptr<service>>> services_;
+  std::vector<std::uint32_t> fd_ops_;  // submitted operations per fd, until their final CQE
+  std::unique_ptr<buffer_ring> buffers_;
 };
 
 }  // namespace torsion

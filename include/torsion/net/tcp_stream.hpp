@@ -2,6 +2,10 @@
 // A connected TCP socket driven by the proactor. Reads and writes are awaitables returning
 // result<size_t>; every send uses MSG_NOSIGNAL, so a vanished peer is an error value (EPIPE or
 // ECONNRESET), never a signal. read_some returns 0 at end of stream.
+//
+// Two ways to read: read_some into your own buffer (one recv per call), or receive(), which keeps a
+// multishot recv armed and lends out the proactor's ring buffers without copying (see
+// io/receiver.hpp). Use one or the other on a stream, not both at once.
 #include <sys/uio.h>
 
 #include <cstddef>
@@ -11,6 +15,7 @@
 #include "torsion/core/task.hpp"
 #include "torsion/io/ops.hpp"
 #include "torsion/io/proactor.hpp"
+#include "torsion/io/receiver.hpp"
 #include "torsion/net/address.hpp"
 
 namespace torsion {
@@ -21,12 +26,13 @@ class tcp_stream {
   tcp_stream() noexcept : px_(proactor::current()) {}
   // Adopt a connected socket.
   tcp_stream(int fd, proactor& px) noexcept : fd_(fd), px_(&px) {}
-  tcp_stream(tcp_stream&& o) noexcept : fd_(std::exchange(o.fd_, -1)), px_(o.px_) {}
+  tcp_stream(tcp_stream&& o) noexcept : fd_(std::exchange(o.fd_, -1)), px_(o.px_), rx_(std::exchange(o.rx_, nullptr)) {}
   tcp_stream& operator=(tcp_stream&& o) noexcept {
     if (this != &o) {
       (void)close();
       fd_ = std::exchange(o.fd_, -1);
       px_ = o.px_;
+      rx_ = std::exchange(o.rx_, nullptr);
     }
     return *this;
   }
@@ -40,6 +46,19 @@ class tcp_stream {
   io_op<ops::recv> read_some(std::span<std::byte> buf) { return io_op<ops::recv>(*px_, fd_, buf); }
   // Exactly buf.size() bytes, or connection_done if the stream ends first.
   task<result<void>> read_exactly(std::span<std::byte> buf);
+
+  // The next chunk of the stream, in a ring buffer lent without copying:
+  //   auto b = co_await s.receive();  // result<received_buffer>; connection_done at the end
+  // Chunks are at most proactor_config::recv_buffer_size bytes. One receive() at a time.
+  receive_awaiter receive() { return receive_awaiter(receiver()); }
+  // Stop reading from the socket (the multishot recv is cancelled; what is queued stays) until
+  // resume_receiving(). A receive() meanwhile gets queued data, then waits.
+  void pause_receiving() noexcept {
+    if (rx_) rx_->pause();
+  }
+  void resume_receiving() noexcept {
+    if (rx_) rx_->resume();
+  }
 
   io_op<ops::send> write_some(std::span<const std::byte> buf) { return io_op<ops::send>(*px_, fd_, buf); }
   io_op<ops::sendmsg> write_some(std::span<const iovec> bufs) { return io_op<ops::sendmsg>(*px_, fd_, bufs); }
@@ -63,8 +82,11 @@ class tcp_stream {
   result<bool> keep_alive() const noexcept;
 
  private:
+  detail::receiver* receiver();
+
   int fd_ = -1;
   proactor* px_ = nullptr;
+  detail::receiver* rx_ = nullptr;  // created by the first receive()
 };
 
 }  // namespace torsion

@@ -1,8 +1,9 @@
 #pragma once
 // The TCP transport of the callback layer: one connection, driven by two coroutines over a
-// tcp_stream. The reader delivers dataReceived in chunks of at most 65536 bytes and stops at once
-// on loseConnection or pauseProducing; the writer sends what write() buffered. connectionLost is
-// called exactly once, after both have stopped, on a loop turn of its own. An exception escaping a
+// tcp_stream. The reader delivers dataReceived straight from the proactor's receive buffers (no
+// copy; chunks of at most proactor_config::recv_buffer_size bytes) and stops at once on
+// loseConnection or pauseProducing, which also stops reading from the socket; the writer sends what write() buffered.
+// connectionLost is called exactly once, after both have stopped, on a loop turn of its own. An exception escaping a
 // protocol callback is logged and aborts the connection with an application_error reason.
 #include <array>
 #include <functional>
@@ -21,8 +22,6 @@ namespace torsion::twisted {
 
 class tcp_transport final : public ITransport {
  public:
-  static constexpr std::size_t read_chunk = 65536;
-
   tcp_transport(tcp_stream stream, std::unique_ptr<Protocol> protocol);
   tcp_transport(const tcp_transport&) = delete;
   ~tcp_transport() override;

@@ -38,7 +38,8 @@ struct op_slot {
   bool multishot = false;
   int res = 0;
   std::uint32_t flags = 0;
-  int fd = -1;  // the descriptor the operation works on, if any (see proactor::cancel_fd)
+  int fd = -1;                       // the socket it works on, if the submitter said so
+  std::uint16_t buffer_id = 0xffff;  // a pool buffer it reads into, returned if it ends detached
 
   io_awaiter_base* owner = nullptr;  // a coroutine awaiting it, or
   cqe_fn on_cqe = nullptr;           // a callback (multishot and internal operations)
