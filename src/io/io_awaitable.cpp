@@ -26,6 +26,12 @@ bool io_awaiter_base::start(std::coroutine_handle<> h, const std::stop_token* st
     state_ = state::done;
     return false;
   }
+  if (expired_) {  // with_timeout(op, d <= 0): a deadline already passed, nothing is submitted
+    res_ = -ETIME;
+    timed_out_ = true;
+    state_ = state::done;
+    return false;
+  }
   const unsigned weight = timeout_.count() > 0 ? 2 : 1;
   const std::uint32_t idx = px_->acquire_slot(weight);
   if (idx == npos32) {

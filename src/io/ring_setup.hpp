@@ -20,11 +20,11 @@ inline constexpr unsigned default_cq_entries = 65536;
 // Create a ring with the fastest flags the kernel accepts, and probe what it supports.
 result<ring_and_features> setup_ring(const proactor_config& cfg);
 
-// CQ entries for operations (half of them headroom for cancels and linked timeouts).
-inline unsigned op_cq_entries(const proactor_config& cfg) noexcept {
-  const unsigned sq = cfg.sq_entries ? cfg.sq_entries : 256;
-  return cfg.cq_entries ? cfg.cq_entries : sq * 4;
-}
+// CQ entries for operations (half of them headroom for cancels and linked timeouts). Each open
+// connection reading with read_some keeps one operation in flight, so by default the cap is large
+// (16384 in flight; the CQ is then 64 Ki entries, 1 MiB): a smaller one left the newest of a few
+// hundred idle connections waiting for capacity that the others never freed.
+inline unsigned op_cq_entries(const proactor_config& cfg) noexcept { return cfg.cq_entries ? cfg.cq_entries : 32768; }
 
 // CQ entries set aside for multishot recv completions: one per receive buffer.
 inline unsigned buffer_cq_entries(const proactor_config& cfg) noexcept {

@@ -30,7 +30,9 @@ namespace torsion {
 
 struct proactor_config {
   unsigned sq_entries = 256;
-  unsigned cq_entries = 0;        // 0: four times sq_entries; recv_buffers more are added
+  // CQ entries for operations, half of them the cap on operations in flight (0: 32768, so 16384
+  // reads can be pending at once); recv_buffers more are added for multishot receives.
+  unsigned cq_entries = 0;
   bool try_defer_taskrun = true;  // SINGLE_ISSUER | DEFER_TASKRUN, falling back when refused
   bool force_async_abandon = false;  // tests: skip IORING_REGISTER_SYNC_CANCEL
 
