@@ -53,6 +53,12 @@ std::size_t emfile_reports_within(torsion_test::child_process& server, std::chro
 
 TEST_CASE("echo_server out of descriptors - logs EMFILE - backs off - keeps serving - accepts again once one is freed",
           "[examples][faults]") {
+  if (torsion_test::sanitizer_build()) {
+    // UBSan's vptr check probes memory through a pipe(); in a process with no descriptor left it
+    // fails and reports a false "invalid vptr". The release and valgrind runs cover this test.
+    WARN("SKIPPED under sanitizers: a sanitized process cannot be run out of descriptors");
+    return;
+  }
   const std::string style = GENERATE("coro", "callback");
   INFO("style " << style);
   torsion_test::child_process server({torsion_test::example_path("echo_server"), "--port", "0", "--style", style},
