@@ -101,8 +101,12 @@ void churn_against(const std::string& style) {
   // The server closes its side when it reads our FIN (or reset): the last ones may still be on their way.
   CHECK(torsion_test::eventually([&] { return torsion_test::open_fd_count(spid) == server_fds_before; }, 5s));
   const long server_rss = torsion_test::rss_kib(spid), client_rss = torsion_test::rss_kib();
-  CHECK(server_rss - t.server_rss_warm < 1024);  // KiB
-  CHECK(client_rss - t.client_rss_warm < 1024);
+  // AddressSanitizer holds freed memory in quarantine, so RSS grows there by design; its leak check
+  // at the server's exit (a non-zero status) stands in for this one.
+  if (!torsion_test::asan_build()) {
+    CHECK(server_rss - t.server_rss_warm < 1024);  // KiB
+    CHECK(client_rss - t.client_rss_warm < 1024);
+  }
   server.signal(SIGTERM);
   CHECK(server.wait(10s) == std::optional<int>(0));
   WARN(style << " echo_server: " << cycles << " connect/echo/close cycles (" << parallel << " at a time, "

@@ -10,6 +10,7 @@
 #include <torsion/torsion.hpp>
 #include <vector>
 
+#include "support/echo_check.hpp"
 #include "support/example_server.hpp"
 #include "support/proc_stats.hpp"
 #include "support/process.hpp"
@@ -23,21 +24,6 @@ namespace {
 // Sanitizer builds are several times slower and heavier: fewer connections there.
 constexpr std::size_t target_connections = torsion_test::sanitizer_build() ? 2000 : 10000;
 constexpr int rounds = 3;
-
-std::array<std::byte, 32> message(std::size_t conn, int round) {
-  std::array<std::byte, 32> m{};
-  for (std::size_t k = 0; k < m.size(); ++k) m[k] = std::byte(static_cast<unsigned char>(conn * 31 + round * 7 + k));
-  return m;
-}
-
-task<bool> echo_round(tcp_stream& s, std::size_t conn, int round) {
-  const auto out = message(conn, round);
-  auto w = co_await s.write_all(out);
-  if (!w) co_return false;
-  std::array<std::byte, 32> in{};
-  auto r = co_await s.read_exactly(in);
-  co_return r&& in == out;
-}
 
 void many_connections(const std::string& style) {
   const std::size_t n = target_connections;
@@ -97,7 +83,7 @@ void many_connections(const std::string& style) {
       for (std::size_t i = 0; i < n; ++i)
         if (streams[i].is_open())
           all.spawn([](tcp_stream& s, std::size_t i, int round, int& ok) -> task<void> {
-            ok += co_await echo_round(s, i, round);
+            ok += co_await torsion_test::echo_verified(s, i, round);
           }(streams[i], i, round, ok[i]));
       co_await all.join();
     }

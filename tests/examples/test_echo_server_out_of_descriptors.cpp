@@ -6,6 +6,7 @@
 #include <torsion/torsion.hpp>
 #include <vector>
 
+#include "support/echo_check.hpp"
 #include "support/example_server.hpp"
 #include "support/proc_stats.hpp"
 #include "support/process.hpp"
@@ -17,21 +18,6 @@ namespace {
 
 constexpr rlim_t fd_limit = 32;
 
-std::array<std::byte, 24> message(std::size_t client, int round) {
-  std::array<std::byte, 24> m{};
-  for (std::size_t k = 0; k < m.size(); ++k) m[k] = std::byte(static_cast<unsigned char>(client * 29 + round * 5 + k));
-  return m;
-}
-
-task<bool> echo_once(tcp_stream& s, std::size_t client, int round) {
-  const auto out = message(client, round);
-  auto w = co_await s.write_all(out);
-  if (!w) co_return false;
-  std::array<std::byte, 24> in{};
-  auto r = co_await with_timeout(s.read_exactly(in), 5s);
-  co_return r&& in == out;
-}
-
 // One echo on every connection, all at once; how many came back right.
 std::size_t echo_round(proactor& px, std::vector<tcp_stream>& clients, int round) {
   return px.run([](std::vector<tcp_stream>& clients, int round) -> task<std::size_t> {
@@ -39,7 +25,7 @@ std::size_t echo_round(proactor& px, std::vector<tcp_stream>& clients, int round
     task_group g;
     for (std::size_t i = 0; i < clients.size(); ++i)
       g.spawn([](tcp_stream& s, std::size_t i, int round, std::size_t& ok) -> task<void> {
-        ok += co_await echo_once(s, i, round);
+        ok += co_await torsion_test::echo_verified(s, i, round, 5s);
       }(clients[i], i, round, ok));
     co_await g.join();
     co_return ok;
@@ -67,6 +53,12 @@ std::size_t emfile_reports_within(torsion_test::child_process& server, std::chro
 
 TEST_CASE("echo_server out of descriptors - logs EMFILE - backs off - keeps serving - accepts again once one is freed",
           "[examples][faults]") {
+  if (torsion_test::sanitizer_build()) {
+    // UBSan's vptr check probes memory through a pipe(); in a process with no descriptor left it
+    // fails and reports a false "invalid vptr". The release and valgrind runs cover this test.
+    WARN("SKIPPED under sanitizers: a sanitized process cannot be run out of descriptors");
+    return;
+  }
   const std::string style = GENERATE("coro", "callback");
   INFO("style " << style);
   torsion_test::child_process server({torsion_test::example_path("echo_server"), "--port", "0", "--style", style},
@@ -100,8 +92,8 @@ TEST_CASE("echo_server out of descriptors - logs EMFILE - backs off - keeps serv
   // One client too many: the kernel completes its handshake, the server's accept fails.
   auto extra = px.run([](endpoint where) -> task<result<tcp_stream>> { co_return co_await connect(where); }(*where));
   REQUIRE(extra);
-  const auto hello = message(99, 0);
-  REQUIRE(px.run([](tcp_stream& s, std::array<std::byte, 24> m) -> task<result<void>> {
+  const auto hello = torsion_test::echo_message(99, 0);
+  REQUIRE(px.run([](tcp_stream& s, std::array<std::byte, 32> m) -> task<result<void>> {
     co_return co_await s.write_all(m);
   }(extra.value(), hello)));
   bool reported = false;
@@ -123,7 +115,7 @@ TEST_CASE("echo_server out of descriptors - logs EMFILE - backs off - keeps serv
   // A client leaves: its descriptor frees up and the waiting client is accepted and echoed.
   const auto freed_at = std::chrono::steady_clock::now();
   REQUIRE(clients.front().close());
-  std::array<std::byte, 24> echoed{};
+  std::array<std::byte, 32> echoed{};
   auto got = px.run([](tcp_stream& s, std::span<std::byte> into) -> task<result<void>> {
     co_return co_await with_timeout(s.read_exactly(into), 5s);
   }(extra.value(), echoed));

@@ -10,6 +10,8 @@
 #include <torsion/time/sleep.hpp>
 #include <vector>
 
+#include "support/read_to_end.hpp"
+
 using namespace torsion;
 using namespace torsion::twisted;
 using namespace std::chrono_literals;
@@ -72,16 +74,7 @@ task<void> until_lost(OneShot& fac) {
 }
 
 // Read everything until the peer closes (or resets); returns the bytes and the way it ended.
-task<std::pair<std::string, std::error_code>> read_to_end(tcp_stream& s) {
-  std::string all;
-  std::vector<std::byte> buf(65536);
-  for (;;) {
-    auto n = co_await s.read_some(buf);
-    if (!n) co_return std::pair{all, n.error()};
-    if (n.value() == 0) co_return std::pair{all, std::error_code{}};
-    all.append(reinterpret_cast<const char*>(buf.data()), n.value());
-  }
-}
+using torsion_test::read_to_end;
 
 struct fixture {
   proactor px;

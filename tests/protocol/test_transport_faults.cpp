@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/proc_stats.hpp"
+#include "support/read_to_end.hpp"
 #include "support/settle.hpp"
 
 using namespace torsion;
@@ -117,16 +118,7 @@ task<void> until_lost(seen& s) {
   for (int i = 0; i < 5; ++i) (void)co_await yield();  // room for a second connectionLost, were there one
 }
 
-task<std::pair<std::string, std::error_code>> read_to_end(tcp_stream& s) {
-  std::string all;
-  std::vector<std::byte> buf(65536);
-  for (;;) {
-    auto n = co_await s.read_some(buf);
-    if (!n) co_return std::pair{all, n.error()};
-    if (n.value() == 0) co_return std::pair{all, std::error_code{}};
-    all.append(reinterpret_cast<const char*>(buf.data()), n.value());
-  }
-}
+using torsion_test::read_to_end;
 
 }  // namespace
 
