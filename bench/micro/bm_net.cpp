@@ -16,6 +16,7 @@
 #include <torsion/net/connect.hpp>
 #include <torsion/net/tcp_listener.hpp>
 #include <torsion/net/tcp_stream.hpp>
+#include <utility>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -84,6 +85,21 @@ int raw_listener(sockaddr_in& where) {
     return -1;
   }
   return l;
+}
+
+// A connected loopback pair made with blocking system calls ({-1, -1} on failure).
+std::pair<int, int> raw_connection() {
+  sockaddr_in where{};
+  const int l = raw_listener(where);
+  const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool connected = l >= 0 && c >= 0 && ::connect(c, reinterpret_cast<sockaddr*>(&where), sizeof where) == 0;
+  const int s = connected ? ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC) : -1;
+  if (l >= 0) ::close(l);
+  if (s < 0) {
+    if (c >= 0) ::close(c);
+    return {-1, -1};
+  }
+  return {c, s};
 }
 
 // Baseline: the same connect + accept + close with blocking system calls and no ring
@@ -227,14 +243,11 @@ BENCHMARK(BM_echo_round_trip_64B_receive)->MinTime(torsion_bench::min_time)->Use
 // Baseline: the same ping-pong on one thread with blocking send/recv and no ring (four system
 // calls per round trip; loopback delivers during send, so recv never actually blocks).
 void BM_echo_round_trip_64B_raw_syscalls(benchmark::State& st) {
-  sockaddr_in where{};
-  const int l = raw_listener(where);
-  const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (l < 0 || c < 0 || ::connect(c, reinterpret_cast<sockaddr*>(&where), sizeof where) != 0) {
+  const auto [c, s] = raw_connection();
+  if (c < 0) {
     st.SkipWithError("connect failed");
     return;
   }
-  const int s = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
   const int one = 1;
   ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -259,7 +272,6 @@ void BM_echo_round_trip_64B_raw_syscalls(benchmark::State& st) {
   }
   ::close(s);
   ::close(c);
-  ::close(l);
   st.SetItemsProcessed(st.iterations());
 }
 BENCHMARK(BM_echo_round_trip_64B_raw_syscalls)->MinTime(torsion_bench::min_time)->UseRealTime();
@@ -310,15 +322,12 @@ void bulk(benchmark::State& st, bool use_receive, unsigned buffer_size, unsigned
   cfg.recv_buffer_size = buffer_size;
   cfg.recv_buffers = buffers;
   torsion::proactor px(cfg);
-  sockaddr_in where{};
-  const int l = raw_listener(where);
-  const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (l < 0 || c < 0 || ::connect(c, reinterpret_cast<sockaddr*>(&where), sizeof where) != 0) {
+  const auto [c, s] = raw_connection();
+  if (c < 0) {
     st.SkipWithError("connect failed");
     return;
   }
-  torsion::tcp_stream tx(c, px), rx(::accept4(l, nullptr, nullptr, SOCK_CLOEXEC), px);
-  ::close(l);
+  torsion::tcp_stream tx(c, px), rx(s, px);
   px.run(bulk_loop(st, tx, rx, use_receive));
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * bulk_chunk));
 }
