@@ -1,13 +1,13 @@
 // net/: whole TCP operations over loopback inside one proactor, each next to a baseline made of
 // plain blocking system calls doing the same work, so the framework's own overhead can be read off.
 #include <arpa/inet.h>
+#include <benchmark/benchmark.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <benchmark/benchmark.h>
-
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <torsion/core/task.hpp>
@@ -16,6 +16,8 @@
 #include <torsion/net/connect.hpp>
 #include <torsion/net/tcp_listener.hpp>
 #include <torsion/net/tcp_stream.hpp>
+#include <utility>
+#include <vector>
 
 #include "alloc_counter.hpp"
 
@@ -83,6 +85,21 @@ int raw_listener(sockaddr_in& where) {
     return -1;
   }
   return l;
+}
+
+// A connected loopback pair made with blocking system calls ({-1, -1} on failure).
+std::pair<int, int> raw_connection() {
+  sockaddr_in where{};
+  const int l = raw_listener(where);
+  const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool connected = l >= 0 && c >= 0 && ::connect(c, reinterpret_cast<sockaddr*>(&where), sizeof where) == 0;
+  const int s = connected ? ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC) : -1;
+  if (l >= 0) ::close(l);
+  if (s < 0) {
+    if (c >= 0) ::close(c);
+    return {-1, -1};
+  }
+  return {c, s};
 }
 
 // Baseline: the same connect + accept + close with blocking system calls and no ring
@@ -226,14 +243,11 @@ BENCHMARK(BM_echo_round_trip_64B_receive)->MinTime(torsion_bench::min_time)->Use
 // Baseline: the same ping-pong on one thread with blocking send/recv and no ring (four system
 // calls per round trip; loopback delivers during send, so recv never actually blocks).
 void BM_echo_round_trip_64B_raw_syscalls(benchmark::State& st) {
-  sockaddr_in where{};
-  const int l = raw_listener(where);
-  const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (l < 0 || c < 0 || ::connect(c, reinterpret_cast<sockaddr*>(&where), sizeof where) != 0) {
+  const auto [c, s] = raw_connection();
+  if (c < 0) {
     st.SkipWithError("connect failed");
     return;
   }
-  const int s = ::accept4(l, nullptr, nullptr, SOCK_CLOEXEC);
   const int one = 1;
   ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   ::setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -258,9 +272,80 @@ void BM_echo_round_trip_64B_raw_syscalls(benchmark::State& st) {
   }
   ::close(s);
   ::close(c);
-  ::close(l);
   st.SetItemsProcessed(st.iterations());
 }
 BENCHMARK(BM_echo_round_trip_64B_raw_syscalls)->MinTime(torsion_bench::min_time)->UseRealTime();
+
+// ---- bulk transfer: receive() with ring buffers of various sizes vs read_some into 64 KiB
+
+constexpr std::size_t bulk_chunk = 1 << 20;
+
+task<void> bulk_writer(torsion::tcp_stream& s, const std::vector<std::byte>& chunk, std::size_t total) {
+  for (std::size_t sent = 0; sent < total; sent += chunk.size()) {
+    auto w = co_await s.write_all(chunk);
+    if (!w) co_return;
+  }
+  (void)s.shutdown_write();
+}
+
+// One iteration: 1 MiB through one loopback connection, writer and reader in one proactor.
+task<void> bulk_loop(benchmark::State& st, torsion::tcp_stream& tx, torsion::tcp_stream& rx, bool use_receive) {
+  const std::vector<std::byte> chunk(bulk_chunk, std::byte{7});
+  const std::size_t total = bulk_chunk * 100000;  // more than any run needs; the writer is stopped
+  torsion::task_group g;
+  g.spawn(bulk_writer(tx, chunk, total));
+  std::vector<std::byte> buf(65536);
+  std::size_t pending = 0;
+  for (auto _ : st) {
+    pending += bulk_chunk;
+    while (pending > 0) {
+      std::size_t n = 0;
+      if (use_receive) {
+        auto b = co_await rx.receive();
+        if (!b) break;
+        n = b.value().size();
+      } else {
+        auto r = co_await rx.read_some(buf);
+        if (!r || r.value() == 0) break;
+        n = r.value();
+      }
+      pending -= std::min(pending, n);
+    }
+  }
+  g.request_stop();
+  (void)rx.close();
+  co_await g.join();
+}
+
+void bulk(benchmark::State& st, bool use_receive, unsigned buffer_size, unsigned buffers) {
+  torsion::proactor_config cfg;
+  cfg.recv_buffer_size = buffer_size;
+  cfg.recv_buffers = buffers;
+  torsion::proactor px(cfg);
+  const auto [c, s] = raw_connection();
+  if (c < 0) {
+    st.SkipWithError("connect failed");
+    return;
+  }
+  torsion::tcp_stream tx(c, px), rx(s, px);
+  px.run(bulk_loop(st, tx, rx, use_receive));
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * bulk_chunk));
+}
+
+// Args: buffer size, buffer count.
+void BM_bulk_receive(benchmark::State& st) {
+  bulk(st, true, static_cast<unsigned>(st.range(0)), static_cast<unsigned>(st.range(1)));
+}
+BENCHMARK(BM_bulk_receive)
+    ->Args({4096, 1024})
+    ->Args({4096, 64})
+    ->Args({16384, 1024})
+    ->Args({16384, 64})
+    ->Args({65536, 64})
+    ->MinTime(torsion_bench::min_time)
+    ->UseRealTime();
+
+void BM_bulk_read_some_64KiB(benchmark::State& st) { bulk(st, false, 4096, 1024); }
+BENCHMARK(BM_bulk_read_some_64KiB)->MinTime(torsion_bench::min_time)->UseRealTime();
 
 }  // namespace

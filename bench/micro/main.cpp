@@ -45,6 +45,10 @@
 //   BM_echo_round_trip_64B_receive
 //                               The same with the server on receive() (multishot recv into the
 //                               proactor's buffer ring, written back from the lent buffer).
+//   BM_bulk_receive/SIZE/COUNT  1 MiB per iteration through one loopback connection, read with
+//                               receive() from a ring of COUNT buffers of SIZE bytes: the cost
+//                               of one completion per buffer, which sets the default buffer size.
+//   BM_bulk_read_some_64KiB     The same read with read_some into one 64 KiB buffer.
 //   *_raw_syscalls              The same two network benchmarks with plain blocking system calls
 //                               and no ring, as a baseline for the framework's overhead.
 //

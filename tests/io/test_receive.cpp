@@ -55,6 +55,26 @@ proactor_config mode_config(bool kernel_ring) {
   return cfg;
 }
 
+// `n` connected pairs: tx[i] writes, rx[i] receives.
+struct stream_pairs {
+  std::vector<tcp_stream> tx, rx;
+  stream_pairs(proactor& px, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto pair = torsion_test::tcp_pair();
+      tx.emplace_back(pair.release_a(), px);
+      rx.emplace_back(pair.release_b(), px);
+    }
+  }
+};
+
+// All pairs at once, pair i carrying base + step * i bytes.
+task<void> transfer_all(stream_pairs& p, std::size_t base, std::size_t step) {
+  task_group g;
+  for (std::size_t i = 0; i < p.tx.size(); ++i)
+    g.spawn(transfer(p.tx[i], p.rx[i], base + step * i, static_cast<unsigned>(i)));
+  co_await g.join();
+}
+
 // Loop turns, for "nothing happens" checks that need no timing: each is a full enter/reap cycle.
 task<void> turns(int n) {
   for (int i = 0; i < n; ++i) (void)co_await nop();
@@ -82,18 +102,8 @@ TEST_CASE("receive on many concurrent streams keeps each stream intact", "[io]")
   const bool kernel_ring = GENERATE(true, false);
   INFO("kernel-selected ring: " << kernel_ring);
   proactor px(mode_config(kernel_ring));
-  constexpr int streams = 64;
-  std::vector<tcp_stream> tx, rx;
-  for (int i = 0; i < streams; ++i) {
-    auto pair = torsion_test::tcp_pair();
-    tx.emplace_back(pair.release_a(), px);
-    rx.emplace_back(pair.release_b(), px);
-  }
-  px.run([](std::vector<tcp_stream>& tx, std::vector<tcp_stream>& rx) -> task<void> {
-    task_group g;
-    for (int i = 0; i < streams; ++i) g.spawn(transfer(tx[i], rx[i], 20000 + 3000 * i, i));
-    co_await g.join();
-  }(tx, rx));
+  stream_pairs pairs(px, 64);
+  px.run(transfer_all(pairs, 20000, 3000));
   CHECK(px.receive_buffers().available() == px.receive_buffers().count());
 }
 
@@ -105,18 +115,8 @@ TEST_CASE("more receiving streams than the operation capacity all make progress"
   cfg.cq_entries = 16;
   proactor px(cfg);
   REQUIRE(px.capacity() == 8);
-  constexpr int streams = 64;
-  std::vector<tcp_stream> tx, rx;
-  for (int i = 0; i < streams; ++i) {
-    auto pair = torsion_test::tcp_pair();
-    tx.emplace_back(pair.release_a(), px);
-    rx.emplace_back(pair.release_b(), px);
-  }
-  px.run([](std::vector<tcp_stream>& tx, std::vector<tcp_stream>& rx) -> task<void> {
-    task_group g;
-    for (int i = 0; i < streams; ++i) g.spawn(transfer(tx[i], rx[i], 1000 + 10 * i, i));
-    co_await g.join();
-  }(tx, rx));
+  stream_pairs pairs(px, 64);
+  px.run(transfer_all(pairs, 1000, 10));
   CHECK(px.in_flight() == 0);
 }
 
@@ -127,21 +127,16 @@ TEST_CASE("a tiny buffer ring forces ENOBUFS and loses nothing", "[io]") {
   cfg.recv_buffers = 2;
   cfg.recv_buffer_size = 512;
   proactor px(cfg);
-  constexpr int streams = 4;
-  std::vector<tcp_stream> tx, rx;
-  for (int i = 0; i < streams; ++i) {
-    auto pair = torsion_test::tcp_pair();
-    tx.emplace_back(pair.release_a(), px);
-    rx.emplace_back(pair.release_b(), px);
-  }
+  stream_pairs pairs(px, 4);
   // Four streams share two buffers, and each receiver holds its buffer across a loop turn, so
   // the others keep finding the ring empty.
-  px.run([](std::vector<tcp_stream>& tx, std::vector<tcp_stream>& rx) -> task<void> {
+  px.run([](stream_pairs& p) -> task<void> {
+    std::vector<std::vector<std::byte>> sent;
+    for (std::size_t i = 0; i < p.tx.size(); ++i) sent.push_back(pattern(200000, static_cast<unsigned>(i)));
     task_group g;
-    for (int i = 0; i < streams; ++i) {
-      const auto data = pattern(200000, i);
-      g.spawn(send_then_close(tx[i], data));
-      g.spawn([](tcp_stream& s, std::vector<std::byte> want) -> task<void> {
+    for (std::size_t i = 0; i < p.tx.size(); ++i) {
+      g.spawn(send_then_close(p.tx[i], sent[i]));
+      g.spawn([](tcp_stream& s, const std::vector<std::byte>& want) -> task<void> {
         std::vector<std::byte> got;
         for (;;) {
           auto b = co_await s.receive();
@@ -150,11 +145,11 @@ TEST_CASE("a tiny buffer ring forces ENOBUFS and loses nothing", "[io]") {
           (void)co_await nop();  // still holding it
         }
         CHECK(got == want);
-      }(rx[i], data));
+      }(p.rx[i], sent[i]));
       (void)co_await nop();
     }
     co_await g.join();
-  }(tx, rx));
+  }(pairs));
   CHECK(px.receive_buffers().starved() > 0);
   CHECK(px.receive_buffers().available() == 2);
 }
