@@ -48,9 +48,13 @@ class Chat : public twisted::LineReceiver {
     sendLine("* you are " + name_);
   }
 
-  void connectionLost(const twisted::Failure&) override {
-    auto it = users_.find(name_);
-    if (it != users_.end() && it->second == this) users_.erase(it);
+  void connectionLost(const twisted::Failure&) override { leave(); }
+
+  // The client is being dropped: its name is free from now on, not only once the close completes
+  // (another client may ask for it in between).
+  void lineLengthExceeded(std::string_view line) override {
+    leave();
+    LineReceiver::lineLengthExceeded(line);
   }
 
   void lineReceived(std::string_view line) override {
@@ -68,6 +72,11 @@ class Chat : public twisted::LineReceiver {
     users_[name_] = this;
     sendLine("* you are " + name_);
     broadcast("* " + old + " is now known as " + name_);
+  }
+
+  void leave() {
+    auto it = users_.find(name_);
+    if (it != users_.end() && it->second == this) users_.erase(it);
   }
 
   void broadcast(const std::string& message) {
