@@ -6,7 +6,6 @@
 // cannot reset the connection and destroy echoes still in flight), closes, and prints on stderr
 //   echo_server: shut down: C connections, R bytes read, E bytes echoed, D bytes discarded
 // where E == R unless a client vanished while its echo was being sent.
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -28,40 +27,37 @@ struct echo_stats {
 };
 constexpr auto linger_limit = 2s;
 
-// s.read_some(buf), cancelled when `stop` is requested. A read that completed before its cancel
-// still returns its bytes: nothing the server has read is lost.
-task<result<std::size_t>> read_unless_stopped(tcp_stream& s, std::span<std::byte> buf, const std::stop_token& stop) {
-  result<std::size_t> n = failure(errc::operation_canceled);
-  task_group reading(stop);
-  reading.spawn([](tcp_stream& s, std::span<std::byte> buf, result<std::size_t>& n) -> task<void> {
-    n = co_await s.read_some(buf);
-  }(s, buf, n));
-  co_await reading.join();
-  co_return n;
+// Echo until the end of the stream, an error, or shutdown. receive() lends the proactor's ring
+// buffers (no copy); it runs under the shutdown token, so shutdown ends the next receive with
+// operation_canceled. Writes are shielded from that token: whatever was received is echoed.
+task<void> echo_until_shutdown(tcp_stream& s, echo_stats& stats, bool& write_failed) {
+  for (;;) {
+    auto b = co_await s.receive();
+    if (!b) co_return;
+    stats.read += b.value().size();
+    auto written = co_await s.write_all(b.value().bytes()).with_stop_token(no_stop_token);
+    if (!written) {
+      write_failed = true;
+      co_return;
+    }
+    stats.echoed += b.value().size();
+  }
 }
 
-// After the FIN: read and drop until the client's FIN.
+// After the FIN: drop what arrives until the client's FIN.
 task<void> discard_until_end(tcp_stream& s, echo_stats& stats) {
-  std::array<std::byte, 16384> buf;
   for (;;) {
-    auto n = co_await s.read_some(buf);
-    if (!n || n.value() == 0) co_return;
-    stats.discarded += n.value();
+    auto b = co_await s.receive();
+    if (!b) co_return;
+    stats.discarded += b.value().size();
   }
 }
 
 task<void> echo(tcp_stream s, const std::stop_token& shutting_down, echo_stats& stats) {
   ++stats.connections;
-  std::array<std::byte, 16384> buf;
-  for (;;) {
-    auto n = co_await read_unless_stopped(s, buf, shutting_down);
-    if (!n || n.value() == 0) break;  // error, end of stream, or shutdown
-    stats.read += n.value();
-    auto written = co_await s.write_all(std::span(buf.data(), n.value()));
-    if (!written) co_return;
-    stats.echoed += n.value();
-  }
-  if (!shutting_down.stop_requested() || !s.shutdown_write()) co_return;
+  bool write_failed = false;
+  co_await echo_until_shutdown(s, stats, write_failed).with_stop_token(shutting_down);
+  if (write_failed || !shutting_down.stop_requested() || !s.shutdown_write()) co_return;
   (void)co_await with_timeout(discard_until_end(s, stats), linger_limit);
 }
 

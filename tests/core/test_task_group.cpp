@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core_helpers.hpp"
+#include "torsion/core/event.hpp"
 #include "torsion/core/sync_wait.hpp"
 #include "torsion/core/task.hpp"
 #include "torsion/core/task_group.hpp"
@@ -164,6 +165,26 @@ task<void> join_with_stopped_parent(torsion::virtual_clock& vc, std::stop_source
   co_await g.join();
 }
 
+task<void> wait_for_event(torsion::async_event& e, std::vector<int>& got, int id) {
+  const bool signalled = co_await e.wait();
+  got.push_back(signalled ? id : -id);
+}
+
+// Two children wait on events; the group is stopped; only the shielded one keeps waiting and sees
+// its event. Its own children inherit the shield.
+task<void> stop_with_one_shielded(std::vector<int>& got, std::stop_token& shielded_token) {
+  torsion::async_event a, b;
+  task_group g;
+  g.spawn(wait_for_event(a, got, 1));
+  g.spawn([](torsion::async_event& b, std::vector<int>& got, std::stop_token& tok) -> task<void> {
+    tok = co_await torsion::current_stop_token();
+    co_await wait_for_event(b, got, 2);
+  }(b, got, shielded_token).with_stop_token(torsion::no_stop_token));
+  g.request_stop();
+  b.set();
+  co_await g.join();
+}
+
 task<void> tokens_in_group(std::stop_token& direct, std::stop_token& nested, std::stop_token& group_token) {
   task_group g;
   group_token = g.get_stop_token();
@@ -261,6 +282,16 @@ TEST_CASE("task_group: a child's current_stop_token is the group's token", "[cor
   // tokens_in_group called request_stop() after join: the recorded tokens see it.
   CHECK(direct.stop_requested());
   CHECK(nested.stop_requested());
+}
+
+TEST_CASE("task_group: a child run with_stop_token no_stop_token is not cancelled with its group",
+          "[core][task_group]") {
+  torsion::proactor px;
+  std::vector<int> got;
+  std::stop_token shielded_token;
+  px.run(stop_with_one_shielded(got, shielded_token));
+  CHECK(got == std::vector<int>{-1, 2});  // 1 was stopped; 2 waited for its event
+  CHECK_FALSE(shielded_token.stop_possible());
 }
 
 TEST_CASE("task_group: request_stop cancels children sleeping on the real clock", "[core][task_group]") {

@@ -69,7 +69,7 @@ TEST_CASE("a closed or never-opened listener - accept is EBADF - closing again i
   CHECK(px.in_flight() == 0);
 }
 
-TEST_CASE("listening on a thread with no proactor is invalid_state - not a null dereference", "[net]") {
+TEST_CASE("listening on a thread with no proactor is invalid_state - not a null dereference", "[net][threaded]") {
   result<tcp_listener> l = failure(errc::operation_canceled);
   bool had_proactor = true;
   std::thread([&] {

@@ -17,6 +17,9 @@ namespace torsion {
 template <class T = void>
 class task;
 
+// A token that is never stopped (for task::with_stop_token).
+inline const std::stop_token no_stop_token{};
+
 namespace detail {
 
 struct promise_base {
@@ -103,6 +106,14 @@ class [[nodiscard]] task {
   task(const task&) = delete;
   task& operator=(const task&) = delete;
   ~task() { reset(); }
+
+  // Run this task with `token` instead of inheriting the stop token of whoever awaits it (the token
+  // must outlive the task). With no_stop_token it is shielded from its caller's cancellation:
+  //   co_await s.write_all(buf).with_stop_token(no_stop_token);  // finishes even while stopping
+  task with_stop_token(const std::stop_token& token) && noexcept {
+    if (h_) h_.promise().stop = &token;
+    return std::move(*this);
+  }
 
   bool valid() const noexcept { return static_cast<bool>(h_); }
   bool done() const noexcept { return h_ && h_.done(); }
