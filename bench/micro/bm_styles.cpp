@@ -21,12 +21,13 @@ class Echo : public torsion::twisted::Protocol {
   void dataReceived(std::string_view data) override { transport->write(data); }
 };
 
-// The same loop as examples/echo_server.cpp's: receive() lends a ring buffer, sent back from there.
+// The same loop as examples/echo_server.cpp's: receive() lends a ring buffer, sent back from there
+// by a write shielded from the reader's stop token.
 task<void> coro_echo(torsion::tcp_stream s) {
   for (;;) {
     auto chunk = co_await s.receive();
     if (!chunk) co_return;
-    auto w = co_await s.write_all(chunk.value().bytes());
+    auto w = co_await s.write_all(chunk.value().bytes()).with_stop_token(torsion::no_stop_token);
     if (!w) co_return;
   }
 }

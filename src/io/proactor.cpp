@@ -376,6 +376,12 @@ void proactor::run_once() {
   retry_cancels();
   submit_waiting();
   if (progressed || !ready_.empty()) {
+    if (ready_.empty() && io_uring_sq_ready(&ring_) == 0) {
+      // Nothing new for the kernel and nobody ready: take what is already in the CQ without a
+      // syscall; if that is nothing, the next turn blocks. Saves an io_uring_enter per ping-pong.
+      reap();
+      return;
+    }
     io_uring_submit_and_get_events(&ring_);
   } else {
     if (user_in_flight_ == 0 && waiting_count_ == 0 && external_pending_ == 0 && pending_cancels_.empty()) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -51,6 +52,35 @@ inline long rss_kib(pid_t pid = 0) {
     f.ignore(1 << 12, '\n');
   }
   return -1;
+}
+
+// Resident KiB of a process's mappings of exactly `size_kib` KiB (summed), and of all the others,
+// from /proc/<pid>/smaps; nullopt if unreadable. Tells a known big mapping (the proactor's buffer
+// ring) apart from everything else.
+struct rss_split {
+  long in_size_kib = 0, elsewhere_kib = 0;
+  int mappings_of_size = 0;
+};
+inline std::optional<rss_split> rss_by_mapping_size(pid_t pid, long size_kib) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps");
+  if (!f) return std::nullopt;
+  rss_split out;
+  long size = -1;
+  std::string line;
+  while (std::getline(f, line)) {
+    long v = 0;
+    if (std::sscanf(line.c_str(), "Size: %ld kB", &v) == 1) {
+      size = v;
+    } else if (std::sscanf(line.c_str(), "Rss: %ld kB", &v) == 1) {
+      if (size == size_kib) {
+        out.in_size_kib += v;
+        ++out.mappings_of_size;
+      } else {
+        out.elsewhere_kib += v;
+      }
+    }
+  }
+  return out;
 }
 
 // CPU time (user + system) a process has used so far, in seconds; -1 if unreadable. Less sensitive
