@@ -94,9 +94,7 @@ task<result<void>> reconnecting_client::run(session_fn session) {
       const std::stop_token token = session_stop_->get_token();
       std::error_code reason = make_error_code(errc::connection_done);
       try {
-        auto t = session(stream);
-        t.handle().promise().stop = &token;
-        auto r = co_await std::move(t);
+        auto r = co_await session(stream).with_stop_token(token);
         if (!r) reason = r.error();
       } catch (...) {
         reason = make_error_code(errc::application_error);

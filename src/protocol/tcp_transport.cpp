@@ -60,12 +60,8 @@ task<Failure> tcp_transport::run() {
   guarded("connectionMade", [this] { protocol_->makeConnection(this); });
   {
     task_group g;
-    auto r = reader();
-    r.handle().promise().stop = &reader_token_;
-    auto w = writer();
-    w.handle().promise().stop = &writer_token_;
-    g.spawn(std::move(r));
-    g.spawn(std::move(w));
+    g.spawn(reader().with_stop_token(reader_token_));
+    g.spawn(writer().with_stop_token(writer_token_));
     co_await g.join();
   }
   if (aborting_) (void)stream_.abort();
