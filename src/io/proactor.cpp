@@ -27,6 +27,12 @@ std::uint64_t this_thread_id() noexcept {
 
 proactor* proactor::current() noexcept { return tls_proactor; }
 
+proactor& proactor::current_or_throw() {
+  if (!tls_proactor)
+    throw std::system_error(make_error_code(errc::invalid_state), "torsion: no proactor on this thread (create one first)");
+  return *tls_proactor;
+}
+
 proactor* proactor::set_current_proactor(proactor* p) noexcept {
   proactor* old = tls_proactor;
   tls_proactor = p;

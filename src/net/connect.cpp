@@ -21,7 +21,9 @@ std::error_code map_connect_error(const std::error_code& ec) {
 
 task<result<tcp_stream>> connect_once(const endpoint& ep, const connect_options& opts,
                                       std::optional<clock_source::duration> budget) {
-  proactor& px = *proactor::current();
+  proactor* current = proactor::current();
+  if (!current) co_return failure(errc::invalid_state);
+  proactor& px = *current;
   TORSION_CO_TRY(auto fd, net::open_tcp_socket(ep.family()));
   tcp_stream s(fd, px);  // owns fd from here: every early return closes it
   if (opts.bind_address) {
@@ -51,6 +53,7 @@ task<result<tcp_stream>> connect(const endpoint& ep, connect_options opts) {
 }
 
 task<result<tcp_stream>> connect(std::string host, std::uint16_t port, connect_options opts) {
+  if (!proactor::current()) co_return failure(errc::invalid_state);
   clock_source& c = real_clock::current();
   const auto start = c.now();
   result<std::vector<ip_address>> addrs = failure(errc::dns_lookup_failed);

@@ -134,10 +134,12 @@ task<result<std::vector<ip_address>>> resolve(std::string host, address_family f
   if (auto literal = ip_address::parse(host)) co_return std::vector<ip_address>{literal.value()};
   if (host.empty()) co_return failure(errc::dns_lookup_failed);
   const int fam = family == address_family::v4 ? AF_INET : family == address_family::v6 ? AF_INET6 : AF_UNSPEC;
+  proactor* px = proactor::current();
+  if (!px) co_return failure(errc::invalid_state);  // the answer comes back through a ring
   auto l = std::make_shared<lookup>();
   l->host = std::move(host);
   l->family = fam;
-  co_return co_await lookup_awaiter(l, *proactor::current());
+  co_return co_await lookup_awaiter(l, *px);
 }
 
 }  // namespace torsion

@@ -10,9 +10,7 @@ real_clock::~real_clock() {
 }
 
 real_clock& real_clock::current() {
-  proactor* px = proactor::current();
-  if (!px) throw std::logic_error("torsion::real_clock: no proactor on this thread");
-  return px->use_service<real_clock>();
+  return proactor::current_or_throw().use_service<real_clock>();
 }
 
 clock_source::time_point real_clock::now() const noexcept {

@@ -3,6 +3,7 @@
 // listening with no proactor, deadlines already passed, negative sleeps.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <thread>
 #include <torsion/torsion.hpp>
 
@@ -67,6 +68,37 @@ TEST_CASE("a closed or never-opened listener - accept is EBADF - closing again i
     x->close();
   }
   CHECK(px.in_flight() == 0);
+}
+
+// What expects this thread's proactor, used where there is none: invalid_state, never a null
+// dereference. A throw from constructors (signal_set, nop); an error value from coroutines.
+std::error_code thrown_code(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::system_error& e) {
+    return e.code();
+  }
+  return {};
+}
+
+TEST_CASE("signal_set - nop - resolve and connect with no proactor on the thread are invalid_state", "[net]") {
+  REQUIRE(proactor::current() == nullptr);  // no test leaves one behind on the main thread
+  CHECK(thrown_code([] { signal_set s{SIGUSR1}; }) == errc::invalid_state);
+  CHECK(thrown_code([] { (void)nop(); }) == errc::invalid_state);
+  // The coroutines fail before they would suspend, so sync_wait needs no proactor either.
+  auto r = sync_wait(resolve("localhost"));
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == errc::invalid_state);
+  auto c = sync_wait(connect(endpoint(ip_address::loopback_v4(), 9)));
+  REQUIRE_FALSE(c);
+  CHECK(c.error() == errc::invalid_state);
+  auto n = sync_wait(connect("localhost", 9));
+  REQUIRE_FALSE(n);
+  CHECK(n.error() == errc::invalid_state);
+  // A literal address needs no lookup, so it resolves anywhere.
+  auto lit = sync_wait(resolve("127.0.0.1"));
+  REQUIRE(lit);
+  CHECK(lit.value().size() == 1);
 }
 
 TEST_CASE("listening on a thread with no proactor is invalid_state - not a null dereference", "[net][threaded]") {

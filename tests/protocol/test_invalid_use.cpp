@@ -60,6 +60,17 @@ struct client_counts : ClientFactory {
 
 }  // namespace
 
+TEST_CASE("a Reactor made on a thread with no proactor is invalid_state - not a null dereference", "[protocol]") {
+  REQUIRE(proactor::current() == nullptr);
+  std::error_code code;
+  try {
+    Reactor r;
+  } catch (const std::system_error& e) {
+    code = e.code();
+  }
+  CHECK(code == errc::invalid_state);
+}
+
 TEST_CASE("stopListening twice - the second does nothing and the factory stops once", "[protocol]") {
   proactor px;
   Reactor reactor(px);

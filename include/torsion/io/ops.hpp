@@ -119,6 +119,6 @@ template <class Op>
 using io_op = detail::io_awaitable<Op>;
 
 // A no-op round trip through the ring (tests and micro-benchmarks).
-inline io_op<ops::nop> nop(proactor& px = *proactor::current()) { return io_op<ops::nop>(px); }
+inline io_op<ops::nop> nop(proactor& px = proactor::current_or_throw()) { return io_op<ops::nop>(px); }
 
 }  // namespace torsion

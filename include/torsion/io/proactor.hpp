@@ -94,6 +94,9 @@ class proactor final : public scheduler {
 
   // This thread's proactor (the one most recently made current on it), or null.
   static proactor* current() noexcept;
+  // The same, for constructors that default to it: throws std::system_error with
+  // errc::invalid_state when this thread has no proactor (never a null dereference).
+  static proactor& current_or_throw();
 
   // Make this proactor current for the duration of the call and drive `t` to completion.
   template <class T>

@@ -15,7 +15,7 @@ namespace torsion {
 
 class signal_set {
  public:
-  explicit signal_set(std::initializer_list<int> signals, proactor& px = *proactor::current());
+  explicit signal_set(std::initializer_list<int> signals, proactor& px = proactor::current_or_throw());
   signal_set(const signal_set&) = delete;
   signal_set& operator=(const signal_set&) = delete;
   ~signal_set();

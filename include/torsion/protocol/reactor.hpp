@@ -54,7 +54,7 @@ class Port final : public IListeningPort {
 
 class Reactor final : public IReactorTCP, public IReactorTime {
  public:
-  explicit Reactor(proactor& px = *proactor::current());
+  explicit Reactor(proactor& px = proactor::current_or_throw());
   Reactor(const Reactor&) = delete;
   ~Reactor() override;
 
