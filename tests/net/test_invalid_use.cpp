@@ -3,12 +3,12 @@
 // listening with no proactor, deadlines already passed, negative sleeps.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <functional>
 #include <thread>
 #include <torsion/torsion.hpp>
 
 #include "support/loopback.hpp"
 #include "support/proc_stats.hpp"
+#include "support/thrown_code.hpp"
 
 using namespace torsion;
 using namespace std::chrono_literals;
@@ -72,19 +72,10 @@ TEST_CASE("a closed or never-opened listener - accept is EBADF - closing again i
 
 // What expects this thread's proactor, used where there is none: invalid_state, never a null
 // dereference. A throw from constructors (signal_set, nop); an error value from coroutines.
-std::error_code thrown_code(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::system_error& e) {
-    return e.code();
-  }
-  return {};
-}
-
 TEST_CASE("signal_set - nop - resolve and connect with no proactor on the thread are invalid_state", "[net]") {
   REQUIRE(proactor::current() == nullptr);  // no test leaves one behind on the main thread
-  CHECK(thrown_code([] { signal_set s{SIGUSR1}; }) == errc::invalid_state);
-  CHECK(thrown_code([] { (void)nop(); }) == errc::invalid_state);
+  CHECK(torsion_test::thrown_code([] { signal_set s{SIGUSR1}; }) == errc::invalid_state);
+  CHECK(torsion_test::thrown_code([] { (void)nop(); }) == errc::invalid_state);
   // The coroutines fail before they would suspend, so sync_wait needs no proactor either.
   auto r = sync_wait(resolve("localhost"));
   REQUIRE_FALSE(r);

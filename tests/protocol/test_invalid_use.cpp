@@ -8,6 +8,7 @@
 #include <torsion/torsion.hpp>
 
 #include "support/proc_stats.hpp"
+#include "support/thrown_code.hpp"
 
 using namespace torsion;
 using namespace torsion::twisted;
@@ -62,13 +63,7 @@ struct client_counts : ClientFactory {
 
 TEST_CASE("a Reactor made on a thread with no proactor is invalid_state - not a null dereference", "[protocol]") {
   REQUIRE(proactor::current() == nullptr);
-  std::error_code code;
-  try {
-    Reactor r;
-  } catch (const std::system_error& e) {
-    code = e.code();
-  }
-  CHECK(code == errc::invalid_state);
+  CHECK(torsion_test::thrown_code([] { Reactor r; }) == errc::invalid_state);
 }
 
 TEST_CASE("stopListening twice - the second does nothing and the factory stops once", "[protocol]") {
