@@ -13,6 +13,7 @@
 #include <torsion/torsion.hpp>
 
 #include "common/cli.hpp"
+#include "common/server.hpp"
 
 using namespace torsion;
 using namespace std::chrono_literals;
@@ -61,22 +62,6 @@ task<void> echo(tcp_stream s, const std::stop_token& shutting_down, echo_stats& 
   (void)co_await with_timeout(discard_until_end(s, stats), linger_limit);
 }
 
-task<void> accept_loop(tcp_listener& listener, task_group& connections, const std::stop_token& shutting_down,
-                       echo_stats& stats) {
-  for (;;) {
-    auto s = co_await listener.accept();
-    if (s) {
-      connections.spawn(echo(std::move(s).value(), shutting_down, stats));
-      continue;
-    }
-    if (s.error() == errc::operation_canceled) co_return;
-    // EMFILE and friends: say so, give descriptors a moment to free up, keep serving.
-    std::fprintf(stderr, "accept: %s\n", s.error().message().c_str());
-    auto slept = co_await sleep_for(100ms);
-    if (!slept) co_return;
-  }
-}
-
 task<int> serve(std::string host, std::uint16_t port) {
   signal_set stop_signals{SIGINT, SIGTERM};
   auto addrs = co_await resolve(host);
@@ -90,13 +75,16 @@ task<int> serve(std::string host, std::uint16_t port) {
                  listener.error().message().c_str());
     co_return 1;
   }
-  std::printf("listening on %s\n", listener.value().local_endpoint().value().to_string().c_str());
-  std::fflush(stdout);
+  example::print_listening(listener.value().local_endpoint().value());
 
   echo_stats stats;
   std::stop_source shutdown;
+  // A named token: every connection keeps a reference to it until it has wound down.
+  const std::stop_token shutting_down = shutdown.get_token();
   task_group connections;  // never stopped as a whole: each connection winds down by itself
-  co_await when_any(accept_loop(listener.value(), connections, shutdown.get_token(), stats), stop_signals.wait());
+  co_await when_any(example::accept_loop(listener.value(), connections,
+                                         [&](tcp_stream s) { return echo(std::move(s), shutting_down, stats); }),
+                    stop_signals.wait());
   listener.value().close();
   shutdown.request_stop();
   co_await connections.join();
@@ -194,9 +182,7 @@ int serve_callback(proactor& px, const std::string& host, std::uint16_t port) {
   }
   twisted::IListeningPort& where = *listening.value();
   const twisted::Address host_addr = where.getHost();
-  std::printf("listening on %s\n",
-              endpoint(ip_address::parse(host_addr.host).value(), host_addr.port).to_string().c_str());
-  std::fflush(stdout);
+  example::print_listening(endpoint(ip_address::parse(host_addr.host).value(), host_addr.port));
   // Our own signal handling instead of run()'s, which would drop every connection at once.
   reactor.callWhenRunning([&] {
     reactor.tasks().spawn([](signal_set& signals, EchoFactory& f, twisted::IListeningPort& p) -> task<void> {
